@@ -2,9 +2,9 @@
 // speaks: a sequence of segments (prompt ids and typed values) that the
 // telephony speech renderer turns into audio and chat mode turns into text.
 //
-// It is a leaf package on purpose: dialogs (pure conversation flows) builds
-// utterances and telephony/speech renders them, and neither may import the
-// other. Values stay typed (grosze, calendar dates, clock times, digit
+// It sits low on purpose (its only import is the pure Polish verbalizer):
+// dialogs (pure conversation flows) builds utterances and telephony/speech
+// renders them, and neither may import the other. Values stay typed (grosze, calendar dates, clock times, digit
 // strings) until the last moment so that Polish words are produced in Go
 // from the ledger, never by a language model or by the TTS engine's own
 // (wrong) text normalisation.

@@ -1,0 +1,256 @@
+// Package configs holds hotline's typed configuration: the built-in
+// defaults (hotline.yaml, embedded), loading of an operator's file on top
+// of them, HOTLINE_<SECTION>_<KEY> environment overrides, validation, the
+// Polish prompt wording (prompts.pl.yaml) and the demo cases.
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. Field comments live in hotline.yaml,
+// which is the reference an operator reads.
+type Config struct {
+	Timezone    string            `yaml:"timezone"`
+	Log         LogConfig         `yaml:"log"`
+	HTTP        HTTPConfig        `yaml:"http"`
+	SIP         SIPConfig         `yaml:"sip"`
+	Redis       RedisConfig       `yaml:"redis"`
+	API         APIConfig         `yaml:"api"`
+	Company     CompanyConfig     `yaml:"company"`
+	Prompts     PromptsConfig     `yaml:"prompts"`
+	Dialog      DialogConfig      `yaml:"dialog"`
+	Verify      VerifyConfig      `yaml:"verify"`
+	Consultants ConsultantsConfig `yaml:"consultants"`
+	Callbacks   CallbacksConfig   `yaml:"callbacks"`
+	NLU         NLUConfig         `yaml:"nlu"`
+	Audit       AuditConfig       `yaml:"audit"`
+	Cases       CasesConfig       `yaml:"cases"`
+
+	loc *time.Location
+}
+
+// LogConfig selects the log level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// HTTPConfig is the HTTP listener.
+type HTTPConfig struct {
+	Listen          string        `yaml:"listen"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// SIPConfig is the SIP listener (UDP and TCP).
+type SIPConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// RedisConfig selects the session store.
+type RedisConfig struct {
+	URL         string        `yaml:"url"`
+	Prefix      string        `yaml:"prefix"`
+	SessionTTL  time.Duration `yaml:"session_ttl"`
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	OpTimeout   time.Duration `yaml:"op_timeout"`
+}
+
+// APIConfig holds the bearer tokens accepted by /api/v1.
+type APIConfig struct {
+	Tokens []string `yaml:"tokens"`
+}
+
+// CompanyConfig is what the assistant says about the company, in words.
+type CompanyConfig struct {
+	Name    string `yaml:"name"`
+	Phone   string `yaml:"phone"`
+	Email   string `yaml:"email"`
+	Address string `yaml:"address"`
+	Website string `yaml:"website"`
+	Hours   string `yaml:"hours"`
+}
+
+// PromptsConfig points at an override file for the prompt wording.
+type PromptsConfig struct {
+	File string `yaml:"file"`
+}
+
+// DialogConfig tunes the conversation flow.
+type DialogConfig struct {
+	CaseNumberMin int           `yaml:"case_number_min"`
+	CaseNumberMax int           `yaml:"case_number_max"`
+	MaxAttempts   int           `yaml:"max_attempts"`
+	MaxReprompts  int           `yaml:"max_reprompts"`
+	InputTimeout  time.Duration `yaml:"input_timeout"`
+	CallbackSlots int           `yaml:"callback_slots"`
+	SpeechInput   bool          `yaml:"speech_input"`
+}
+
+// VerifyConfig sets the per-case lockout.
+type VerifyConfig struct {
+	MaxFailures int           `yaml:"max_failures"`
+	Window      time.Duration `yaml:"window"`
+	LockFor     time.Duration `yaml:"lock_for"`
+}
+
+// ConsultantsConfig sets when consultants take transfers.
+type ConsultantsConfig struct {
+	Hours string `yaml:"hours"`
+}
+
+// CallbacksConfig sets when callbacks may be scheduled.
+type CallbacksConfig struct {
+	Hours      string        `yaml:"hours"`
+	SlotLength time.Duration `yaml:"slot_length"`
+	Capacity   int           `yaml:"capacity"`
+	LeadTime   time.Duration `yaml:"lead_time"`
+	Horizon    time.Duration `yaml:"horizon"`
+}
+
+// NLUConfig selects the understanding of speech.
+type NLUConfig struct {
+	Mode    string        `yaml:"mode"`
+	BaseURL string        `yaml:"base_url"`
+	APIKey  string        `yaml:"api_key"`
+	Model   string        `yaml:"model"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// AuditConfig caps the audit stream.
+type AuditConfig struct {
+	MaxLen int64 `yaml:"max_len"`
+}
+
+// CasesConfig seeds the embedded store.
+type CasesConfig struct {
+	SeedFile string `yaml:"seed_file"`
+}
+
+// Location is the configured time zone (valid after Validate).
+func (c *Config) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
+// Validate checks the configuration and reports every problem at once,
+// each naming its key as it appears in the YAML file.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		bad("timezone", "unknown time zone %q", c.Timezone)
+	} else {
+		c.loc = loc
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		bad("log.format", "%q is not one of text, json", c.Log.Format)
+	}
+	checkHostPort := func(key, v string) {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			bad(key, "%q is not host:port", v)
+		}
+	}
+	checkHostPort("http.listen", c.HTTP.Listen)
+	checkHostPort("sip.listen", c.SIP.Listen)
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, "must be a positive duration, got %s", d)
+		}
+	}
+	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.Redis.URL != "" {
+		u, err := url.Parse(c.Redis.URL)
+		if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+			bad("redis.url", "must be redis://host:port/db, rediss://… or unix://…")
+		}
+	}
+	if c.Redis.Prefix == "" || strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
+		bad("redis.prefix", "must be non-empty without spaces, got %q", c.Redis.Prefix)
+	}
+	positive("redis.session_ttl", c.Redis.SessionTTL)
+	positive("redis.dial_timeout", c.Redis.DialTimeout)
+	positive("redis.op_timeout", c.Redis.OpTimeout)
+	for i, t := range c.API.Tokens {
+		if len(t) < 16 {
+			bad(fmt.Sprintf("api.tokens[%d]", i), "too short (at least 16 characters)")
+		}
+	}
+	if strings.TrimSpace(c.Company.Name) == "" {
+		bad("company.name", "must not be empty")
+	}
+	d := c.Dialog
+	if d.CaseNumberMin < 1 || d.CaseNumberMax < d.CaseNumberMin || d.CaseNumberMax > 32 {
+		bad("dialog.case_number_min/max", "need 1 <= min <= max <= 32, got %d..%d", d.CaseNumberMin, d.CaseNumberMax)
+	}
+	if d.MaxAttempts < 1 || d.MaxAttempts > 10 {
+		bad("dialog.max_attempts", "must be 1..10, got %d", d.MaxAttempts)
+	}
+	if d.MaxReprompts < 1 || d.MaxReprompts > 10 {
+		bad("dialog.max_reprompts", "must be 1..10, got %d", d.MaxReprompts)
+	}
+	positive("dialog.input_timeout", d.InputTimeout)
+	if d.CallbackSlots < 1 || d.CallbackSlots > 8 {
+		bad("dialog.callback_slots", "must be 1..8 (one keypad key each), got %d", d.CallbackSlots)
+	}
+	if c.Verify.MaxFailures < 1 {
+		bad("verify.max_failures", "must be at least 1, got %d", c.Verify.MaxFailures)
+	}
+	positive("verify.window", c.Verify.Window)
+	positive("verify.lock_for", c.Verify.LockFor)
+	if strings.TrimSpace(c.Consultants.Hours) == "" {
+		bad("consultants.hours", "must not be empty")
+	}
+	if strings.TrimSpace(c.Callbacks.Hours) == "" {
+		bad("callbacks.hours", "must not be empty")
+	}
+	positive("callbacks.slot_length", c.Callbacks.SlotLength)
+	if c.Callbacks.Capacity < 1 {
+		bad("callbacks.capacity", "must be at least 1, got %d", c.Callbacks.Capacity)
+	}
+	if c.Callbacks.LeadTime < 0 {
+		bad("callbacks.lead_time", "must not be negative")
+	}
+	positive("callbacks.horizon", c.Callbacks.Horizon)
+	switch c.NLU.Mode {
+	case "rules":
+	case "llm":
+		if u, err := url.Parse(c.NLU.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("nlu.base_url", "nlu.mode llm needs an http(s) base URL of an OpenAI-compatible server, got %q", c.NLU.BaseURL)
+		}
+		if c.NLU.Model == "" {
+			bad("nlu.model", "nlu.mode llm needs a model name")
+		}
+	default:
+		bad("nlu.mode", "%q is not one of rules, llm", c.NLU.Mode)
+	}
+	positive("nlu.timeout", c.NLU.Timeout)
+	if c.Audit.MaxLen < 1000 {
+		bad("audit.max_len", "must be at least 1000, got %d", c.Audit.MaxLen)
+	}
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return fmt.Errorf("%w:\n  %s", ErrInvalid, strings.Join(msgs, "\n  "))
+	}
+	return nil
+}
+
+// ErrInvalid wraps every validation failure.
+var ErrInvalid = errors.New("invalid configuration")
