@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hotline/assistant/calendar"
 )
 
 // Config is the whole configuration. Field comments live in hotline.yaml,
@@ -212,11 +214,10 @@ func (c *Config) Validate() error {
 	}
 	positive("verify.window", c.Verify.Window)
 	positive("verify.lock_for", c.Verify.LockFor)
-	if strings.TrimSpace(c.Consultants.Hours) == "" {
-		bad("consultants.hours", "must not be empty")
-	}
-	if strings.TrimSpace(c.Callbacks.Hours) == "" {
-		bad("callbacks.hours", "must not be empty")
+	for key, rules := range map[string]string{"consultants.hours": c.Consultants.Hours, "callbacks.hours": c.Callbacks.Hours} {
+		if _, err := calendar.ParseHours(c.Location(), rules); err != nil {
+			bad(key, "%v", err)
+		}
 	}
 	positive("callbacks.slot_length", c.Callbacks.SlotLength)
 	if c.Callbacks.Capacity < 1 {

@@ -132,6 +132,17 @@ type Action struct {
 	Reason string     `json:"reason,omitempty"`
 }
 
+// Action reasons: why the flow ended the conversation. They label the
+// call's termination and tell a consultant why a transfer came.
+const (
+	ReasonCallerHangup  = "caller_hangup"  // the caller hung up
+	ReasonCallerDone    = "caller_done"    // the caller said goodbye or chose to end
+	ReasonCallerRequest = "caller_request" // the caller asked for a consultant
+	ReasonCaseLocked    = "case_locked"    // self-service is locked for the case
+	ReasonNoInput       = "no_input"       // the caller stopped answering
+	ReasonNotVerified   = "not_verified"   // identity could not be confirmed
+)
+
 // DisclosureKind names one fact about a case told to the caller.
 type DisclosureKind string
 
