@@ -94,7 +94,7 @@ func newRig(tb testing.TB, rdb redis.UniversalClient, prefix string, now time.Ti
 	return &rig{eng: eng, sessions: st, audit: log, rdb: rdb}
 }
 
-func keys(k string) dialogs.Input  { return dialogs.Input{Kind: dialogs.InputKeys, Keys: k} }
+func keys(k string) dialogs.Input   { return dialogs.Input{Kind: dialogs.InputKeys, Keys: k} }
 func speech(s string) dialogs.Input { return dialogs.Input{Kind: dialogs.InputSpeech, Text: s} }
 
 func mustTurn(t *testing.T, r *rig, call string, in dialogs.Input) assistant.Turn {

@@ -66,7 +66,7 @@ func Default() *Config {
 
 func decodeStrict(name string, b []byte, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	dec.KnownFields(true)                                            // a misspelt key is an error, not a silent default
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // empty file: no overrides
 		return fmt.Errorf("config %s: %w", name, err)
 	}
