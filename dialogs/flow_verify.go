@@ -25,14 +25,12 @@ func (t *turn) start() {
 // caseNumber takes the case file number. Nothing about the number is said
 // back: whether it exists is learned only together with the date of birth.
 func (t *turn) caseNumber(it Intent) error {
-	switch it.Kind {
-	case IntentDigits:
-		if n := len(it.Digits); isDigits(it.Digits) && n >= t.f.cfg.CaseNumberMin && n <= t.f.cfg.CaseNumberMax {
-			t.st.PendingCase = it.Digits
-			t.ask(t.f.worded(pAskBirthDate))
-			t.goTo(PhaseBirthDate)
-			return nil
-		}
+	if n := len(it.Digits); it.Kind == IntentDigits && isDigits(it.Digits) &&
+		n >= t.f.cfg.CaseNumberMin && n <= t.f.cfg.CaseNumberMax {
+		t.st.PendingCase = it.Digits
+		t.ask(t.f.worded(pAskBirthDate))
+		t.goTo(PhaseBirthDate)
+		return nil
 	}
 	if ok, err := t.unverified(it); ok {
 		return err
@@ -42,11 +40,8 @@ func (t *turn) caseNumber(it Intent) error {
 
 // birthDate takes the date of birth and verifies it with the case number.
 func (t *turn) birthDate(it Intent) error {
-	switch it.Kind {
-	case IntentDigits, IntentDate:
-		if date, ok := birthDateDigits(it, t.at); ok {
-			return t.verify(date)
-		}
+	if date, ok := birthDateDigits(it, t.at); ok {
+		return t.verify(date)
 	}
 	if ok, err := t.unverified(it); ok {
 		return err
@@ -94,7 +89,6 @@ func (t *turn) verify(birthDate string) error {
 		t.goTo(PhaseMenu)
 		return nil
 	case VerdictLocked:
-		t.st.Verified, t.st.CaseNumber = true, number
 		// Worded for "the data given", not "this case": the Verifier locks
 		// unknown numbers too, so the answer is no oracle for existence.
 		t.ask(pCaseLocked)

@@ -13,9 +13,13 @@ func TestParseKeys(t *testing.T) {
 	menu := dialogs.Expect{Kind: dialogs.ExpectMenu, MaxDigits: 1}
 	choice := dialogs.Expect{Kind: dialogs.ExpectChoice, MaxDigits: 1, Options: 2}
 	slot := dialogs.Expect{Kind: dialogs.ExpectSlot, MaxDigits: 1, Options: 3}
-	digits := func(d string) dialogs.Intent { return dialogs.Intent{Kind: dialogs.IntentDigits, Digits: d, Source: "keys"} }
+	digits := func(d string) dialogs.Intent {
+		return dialogs.Intent{Kind: dialogs.IntentDigits, Digits: d, Source: "keys"}
+	}
 	kind := func(k dialogs.IntentKind) dialogs.Intent { return dialogs.Intent{Kind: k, Source: "keys"} }
-	pick := func(n int) dialogs.Intent { return dialogs.Intent{Kind: dialogs.IntentChoice, Choice: n, Source: "keys"} }
+	pick := func(n int) dialogs.Intent {
+		return dialogs.Intent{Kind: dialogs.IntentChoice, Choice: n, Source: "keys"}
+	}
 	unknown := kind(dialogs.IntentUnknown)
 
 	tests := []struct {

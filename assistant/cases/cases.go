@@ -14,6 +14,7 @@ package cases
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,12 +124,12 @@ func (o Options) settings() settings {
 // .yaml or .yml. Problems with the content (and an unknown extension) are
 // an *ImportError; a file that cannot be read is the os error, wrapped.
 func ParseFile(path string, opt Options) ([]Case, error) {
-	var parse func(string, *os.File, Options) ([]Case, error)
+	var parse func(string, io.Reader, Options) ([]Case, error)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		parse = func(n string, f *os.File, o Options) ([]Case, error) { return ParseCSV(n, f, o) }
+		parse = ParseCSV
 	case ".yaml", ".yml":
-		parse = func(n string, f *os.File, o Options) ([]Case, error) { return ParseYAML(n, f, o) }
+		parse = ParseYAML
 	default:
 		return nil, &ImportError{Problems: []Problem{{File: path,
 			Msg: fmt.Sprintf("unsupported file type %q, want .csv, .yaml or .yml", filepath.Ext(path))}}}

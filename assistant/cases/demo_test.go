@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"hotline/assistant/redistest"
 	"hotline/dialogs"
 )
 
@@ -67,4 +68,24 @@ func equalPayment(a, b *dialogs.Payment) bool {
 		return a == b
 	}
 	return a.Date.Equal(b.Date) && a.Amount == b.Amount
+}
+
+// The demo book imports as the embedded store seeds it.
+func TestDemoCasesImport(t *testing.T) {
+	cs, err := ParseFile("../../configs/demo-cases.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, _, prefix := redistest.Mini(t)
+	b := NewBook(rdb, prefix, Options{})
+	if err := b.Import(t.Context(), cs); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.FindCase(t.Context(), "12345678")
+	if err != nil || d.Balance() != 149978 || d.Creditor != "Bank Przykładowy S.A." {
+		t.Errorf("FindCase(12345678) = %+v, %v", d, err)
+	}
+	if n, err := b.Count(t.Context()); err != nil || n != 5 {
+		t.Errorf("Count = %d, %v; want 5", n, err)
+	}
 }

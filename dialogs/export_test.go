@@ -1,0 +1,4 @@
+package dialogs
+
+// ErrNotVerified exposes errNotVerified to the external tests.
+var ErrNotVerified = errNotVerified
