@@ -34,6 +34,7 @@ type Config struct {
 	NLU         NLUConfig         `yaml:"nlu"`
 	Audit       AuditConfig       `yaml:"audit"`
 	Cases       CasesConfig       `yaml:"cases"`
+	Speech      SpeechConfig      `yaml:"speech"`
 
 	loc *time.Location
 }
@@ -134,6 +135,50 @@ type AuditConfig struct {
 type CasesConfig struct {
 	SeedFile string `yaml:"seed_file"`
 }
+
+// SpeechConfig selects how the assistant speaks and hears.
+type SpeechConfig struct {
+	// TTS is "pack" (built-in prompt pack, values spoken by concatenating
+	// word clips), "espeak" (espeak-ng CLI renders whole sentences) or
+	// "http" (an OpenAI-compatible /v1/audio/speech server).
+	TTS        string        `yaml:"tts"`
+	Voice      string        `yaml:"voice"`
+	EspeakPath string        `yaml:"espeak_path"`
+	EspeakRate int           `yaml:"espeak_rate"`
+	PromptsDir string        `yaml:"prompts_dir"`
+	CacheSize  int           `yaml:"cache_size"`
+	HTTP       SpeechHTTP    `yaml:"http"`
+	STT        STTConfig     `yaml:"stt"`
+	VAD        VADConfig     `yaml:"vad"`
+	Timeout    time.Duration `yaml:"timeout"`
+}
+
+// SpeechHTTP is an OpenAI-compatible text-to-speech server.
+type SpeechHTTP struct {
+	URL    string `yaml:"url"`
+	APIKey string `yaml:"api_key"`
+	Model  string `yaml:"model"`
+	Voice  string `yaml:"voice"`
+}
+
+// STTConfig is an OpenAI-compatible /v1/audio/transcriptions server.
+type STTConfig struct {
+	URL     string        `yaml:"url"`
+	APIKey  string        `yaml:"api_key"`
+	Model   string        `yaml:"model"`
+	Timeout time.Duration `yaml:"timeout"`
+	Prompt  string        `yaml:"prompt"`
+}
+
+// VADConfig tunes how caller utterances are cut for recognition.
+type VADConfig struct {
+	EndSilence time.Duration `yaml:"end_silence"`
+	MaxSpeech  time.Duration `yaml:"max_speech"`
+}
+
+// SpeechInput reports whether callers may speak (speech recognition is
+// configured or explicitly enabled); otherwise prompts ask for keys only.
+func (c *Config) SpeechInput() bool { return c.Dialog.SpeechInput || c.Speech.STT.URL != "" }
 
 // Location is the configured time zone (valid after Validate).
 func (c *Config) Location() *time.Location {
@@ -240,6 +285,27 @@ func (c *Config) Validate() error {
 		bad("nlu.mode", "%q is not one of rules, llm", c.NLU.Mode)
 	}
 	positive("nlu.timeout", c.NLU.Timeout)
+	switch c.Speech.TTS {
+	case "pack", "espeak":
+	case "http":
+		if u, err := url.Parse(c.Speech.HTTP.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("speech.http.url", "speech.tts http needs an http(s) base URL, got %q", c.Speech.HTTP.URL)
+		}
+	default:
+		bad("speech.tts", "%q is not one of pack, espeak, http", c.Speech.TTS)
+	}
+	if c.Speech.STT.URL != "" {
+		if u, err := url.Parse(c.Speech.STT.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("speech.stt.url", "must be an http(s) base URL, got %q", c.Speech.STT.URL)
+		}
+	}
+	if c.Speech.CacheSize < 0 {
+		bad("speech.cache_size", "must not be negative")
+	}
+	positive("speech.timeout", c.Speech.Timeout)
+	positive("speech.stt.timeout", c.Speech.STT.Timeout)
+	positive("speech.vad.end_silence", c.Speech.VAD.EndSilence)
+	positive("speech.vad.max_speech", c.Speech.VAD.MaxSpeech)
 	if c.Audit.MaxLen < 1000 {
 		bad("audit.max_len", "must be at least 1000, got %d", c.Audit.MaxLen)
 	}

@@ -141,3 +141,20 @@ func TestPromptTexts(t *testing.T) {
 		t.Fatalf("unknown placeholder accepted: %v", err)
 	}
 }
+
+func TestNestedEnvOverride(t *testing.T) {
+	c, err := Load("", envOf(map[string]string{
+		"HOTLINE_SPEECH_STT_URL":         "http://127.0.0.1:9000/v1",
+		"HOTLINE_SPEECH_TTS":             "espeak",
+		"HOTLINE_SPEECH_VAD_END_SILENCE": "500ms",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Speech.STT.URL != "http://127.0.0.1:9000/v1" || c.Speech.TTS != "espeak" || c.Speech.VAD.EndSilence.Milliseconds() != 500 || !c.SpeechInput() {
+		t.Fatalf("nested overrides not applied: %+v", c.Speech)
+	}
+	if _, err := Load("", envOf(map[string]string{"HOTLINE_SPEECH_TTS": "festival"})); err == nil || !strings.Contains(err.Error(), "speech.tts") {
+		t.Fatalf("bad tts accepted: %v", err)
+	}
+}

@@ -73,34 +73,33 @@ func decodeStrict(name string, b []byte, c *Config) error {
 	return nil
 }
 
-// applyEnv walks the two levels of the config (section, key) and applies
-// HOTLINE_<SECTION>_<KEY> overrides; top-level scalars are HOTLINE_<KEY>.
+// applyEnv applies HOTLINE_<SECTION>_<KEY> overrides, walking nested
+// sections (speech.stt.url → HOTLINE_SPEECH_STT_URL).
 func applyEnv(c *Config, env func(string) (string, bool)) error {
-	root := reflect.ValueOf(c).Elem()
-	rt := root.Type()
-	for i := range rt.NumField() {
-		f := rt.Field(i)
+	return applyEnvStruct(reflect.ValueOf(c).Elem(), strings.TrimSuffix(EnvPrefix, "_"), "", env)
+}
+
+func applyEnvStruct(v reflect.Value, envName, key string, env func(string) (string, bool)) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
 		tag := yamlName(f)
 		if tag == "" {
 			continue
 		}
-		fv := root.Field(i)
-		if f.Type.Kind() != reflect.Struct {
-			if err := setFromEnv(fv, EnvPrefix+strings.ToUpper(tag), tag, env); err != nil {
+		name := envName + "_" + strings.ToUpper(tag)
+		k := tag
+		if key != "" {
+			k = key + "." + tag
+		}
+		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
+			if err := applyEnvStruct(v.Field(i), name, k, env); err != nil {
 				return err
 			}
 			continue
 		}
-		for j := range f.Type.NumField() {
-			sf := f.Type.Field(j)
-			key := yamlName(sf)
-			if key == "" {
-				continue
-			}
-			name := EnvPrefix + strings.ToUpper(tag) + "_" + strings.ToUpper(key)
-			if err := setFromEnv(fv.Field(j), name, tag+"."+key, env); err != nil {
-				return err
-			}
+		if err := setFromEnv(v.Field(i), name, k, env); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -131,7 +131,7 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 		CaseNumberMin: cfg.Dialog.CaseNumberMin, CaseNumberMax: cfg.Dialog.CaseNumberMax,
 		MaxAttempts: cfg.Dialog.MaxAttempts, MaxReprompts: cfg.Dialog.MaxReprompts,
 		InputTimeout: cfg.Dialog.InputTimeout, CallbackSlots: cfg.Dialog.CallbackSlots,
-		SpeechInput: cfg.Dialog.SpeechInput,
+		SpeechInput: cfg.SpeechInput(),
 	}, dialogs.Deps{
 		Verifier: verifier, Cases: a.book, Callbacks: a.cbs, Consultants: consultants.NewHours(conHours),
 	})
