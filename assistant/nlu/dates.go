@@ -35,8 +35,11 @@ func parseBirthDate(toks []token, groups []group, now time.Time) (time.Time, boo
 	}
 	switch len(groups) {
 	case 3:
-		y := &groups[2]
-		if t, ok := makeBirthDate(y.val, groups[1].val, groups[0].val, y.numeric() && len(y.lit) == 4 || y.hasThou, now); ok {
+		d, y := &groups[0], &groups[2]
+		if d.hasThou { // ISO order: "1980-01-02"
+			d, y = y, d
+		}
+		if t, ok := makeBirthDate(y.val, groups[1].val, d.val, y.hasThou, now); ok {
 			return t, true
 		}
 	case 4:

@@ -40,8 +40,8 @@ var phraseDefs = [...]phraseDef{
 	{dialogs.IntentPayments, 0, "racie"}, {dialogs.IntentPayments, 0, "rat"}, {dialogs.IntentPayments, 0, "ratami"},
 	{dialogs.IntentPayments, 0, "ratach"}, {dialogs.IntentPayments, 0, "ratal*"}, {dialogs.IntentPayments, 0, "kiedy rata"},
 	{dialogs.IntentPayments, 0, "nastepna rata"}, {dialogs.IntentPayments, 0, "harmonogram*"}, {dialogs.IntentPayments, 0, "przelew*"},
-	{dialogs.IntentPayments, 0, "splat*"}, {dialogs.IntentPayments, 0, "jak zaplacic"}, {dialogs.IntentPayments, 0, "gdzie zaplacic"},
-	{dialogs.IntentPayments, 0, "gdzie placic"}, {dialogs.IntentPayments, 0, "zaplacil*"}, {dialogs.IntentPayments, 0, "zaplacon*"},
+	{dialogs.IntentPayments, 0, "splat*"}, {dialogs.IntentPayments, 0, "splac*"}, {dialogs.IntentPayments, 0, "jak zaplacic"}, {dialogs.IntentPayments, 0, "gdzie zaplacic"},
+	{dialogs.IntentPayments, 0, "gdzie placic"}, {dialogs.IntentPayments, 0, "zaplac*"}, {dialogs.IntentPayments, 0, "zaplacon*"},
 	// 3: callback
 	{dialogs.IntentCallback, 0, "oddzwon*"}, {dialogs.IntentCallback, 0, "zadzwon*"}, {dialogs.IntentCallback, 0, "telefon zwrotny"},
 	{dialogs.IntentCallback, 0, "zwrotny telefon"}, {dialogs.IntentCallback, 0, "prosze o kontakt"}, {dialogs.IntentCallback, 0, "prosze o telefon"},

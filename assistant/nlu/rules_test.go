@@ -71,6 +71,9 @@ func TestRulesIntents(t *testing.T) {
 		{expMenu, "chcę spłacać w ratach", dialogs.IntentPayments},
 		{expMenu, "zrobiłem przelew wczoraj", dialogs.IntentPayments},
 		{expMenu, "jak zapłacić", dialogs.IntentPayments},
+		{expMenu, "chcę spłacić dług", dialogs.IntentPayments},
+		{expMenu, "zapłaciłem w zeszłym tygodniu", dialogs.IntentPayments},
+		{expMenu, "ile jestem winien i jaki jest numer konta", dialogs.IntentPayments},
 		// callback
 		{expMenu, "oddzwońcie", dialogs.IntentCallback},
 		{expMenu, "proszę o kontakt", dialogs.IntentCallback},
@@ -227,6 +230,7 @@ func TestRulesBirthDates(t *testing.T) {
 		{"dwa jeden osiemdziesiąt", date(1980, 1, 2)},
 		{"zero dwa zero jeden jeden dziewięć osiem zero", date(1980, 1, 2)},
 		{"02011980", date(1980, 1, 2)},
+		{"1980-01-02", date(1980, 1, 2)},
 		{"020180", date(1980, 1, 2)},
 		{"zero dwa zero jeden tysiąc dziewięćset osiemdziesiąt", date(1980, 1, 2)},
 		{"drugiego pierwszego osiemdziesiątego", date(1980, 1, 2)},
@@ -234,7 +238,7 @@ func TestRulesBirthDates(t *testing.T) {
 		{"urodziłem się trzydziestego pierwszego grudnia tysiąc dziewięćset dziewięćdziesiątego dziewiątego roku", date(1999, 12, 31)},
 		{"dwudziestego dziewiątego lutego dwa tysiące czwartego", date(2004, 2, 29)},
 		{"piątego maja dwa tysiące piątego", date(2005, 5, 5)},
-		{"piąty maja piątego", date(2005, 5, 5)},     // 05 <= 26: 2005
+		{"piąty maja piątego", date(2005, 5, 5)},               // 05 <= 26: 2005
 		{"piąty maja dwudziestego siódmego", date(1927, 5, 5)}, // 27 > 26: 1927
 		{"jedenastego listopada 1918", date(1918, 11, 11)},
 		{"15 sierpnia 1975", date(1975, 8, 15)},
@@ -252,7 +256,7 @@ func TestRulesBirthDates(t *testing.T) {
 	}{
 		{"trzydziestego lutego osiemdziesiątego", dialogs.IntentUnknown},
 		{"trzydziesty drugi stycznia 1980", dialogs.IntentUnknown},
-		{"31.04.1980", dialogs.IntentDigits},  // eight digits, no valid date: the flow counts a failure
+		{"31.04.1980", dialogs.IntentDigits},                                                        // eight digits, no valid date: the flow counts a failure
 		{"dwudziestego piątego listopada dwa tysiące dwudziestego szóstego", dialogs.IntentUnknown}, // tomorrow
 		{"29021981", dialogs.IntentDigits},
 		{"trzydziesty pierwszy kwietnia osiemdziesiątego", dialogs.IntentUnknown}, // a month named: no digits fallback
@@ -306,6 +310,9 @@ func TestRulesSlots(t *testing.T) {
 		{expSlot3, "drugiego grudnia o dwunastej", time.Date(2026, 12, 2, 12, 0, 0, 0, loc)},
 		{expSlot3, "dwudziestego trzeciego listopada o dziesiątej", time.Date(2027, 11, 23, 10, 0, 0, 0, loc)},
 		{expSlot0, "jutro o piętnastej zero pięć", at(25, 15, 5)},
+		{expSlot0, "jutro piętnaście trzydzieści", at(25, 15, 30)},
+		{expSlot0, "jutro o czternastej czterdzieści pięć", at(25, 14, 45)},
+		{expSlot0, "za kwadrans szesnasta", at(24, 15, 45)},
 		{expSlot0, "jutro o dwudziestej pierwszej", at(25, 21, 0)},
 	}
 	for _, tt := range tests {
@@ -349,10 +356,10 @@ func TestRulesChoices(t *testing.T) {
 		{expSlot3, "opcja numer dwa", 2},
 		{expSlot3, "poproszę drugą opcję", 2},
 		{expSlot3, "ostatni", 3},
-		{expSlot3, "cztery", 0},    // only three options
+		{expSlot3, "cztery", 0},     // only three options
 		{expSlot3, "opcja pięć", 0}, // only three options
-		{expSlot0, "dwa", 0},       // no options offered
-		{expSlot3, "o drugiej", 0}, // a time, not option 2
+		{expSlot0, "dwa", 0},        // no options offered
+		{expSlot3, "o drugiej", 0},  // a time, not option 2
 		{expChoice2, "jeden", 1},
 		{expChoice2, "druga", 2},
 		{expChoice2, "trzy", 0},
@@ -387,7 +394,8 @@ func TestRulesRejectsBadSlots(t *testing.T) {
 		"jutro o dwudziestej piątej",
 		"o 15:75",
 		"trzydziestego pierwszego listopada o dziesiątej",
-		"dwadzieścia", // a bare number is no time
+		"dwadzieścia",           // a bare number is no time
+		"jeden dwa trzy cztery", // digits, not 1:02
 		"kiedykolwiek",
 	} {
 		got, _ := r.Understand(context.Background(), expSlot0, text, now)

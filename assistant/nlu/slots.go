@@ -206,19 +206,26 @@ func clockAt(toks []token, groups []group, k int, c *slotContext) (hour, minute 
 }
 
 // minutesAt reads minutes from groups[k] if it directly follows the hour
-// (token index hourLast): "trzydzieści", "30", ":05", "zero pięć". said
-// reports that a number follows the hour at all; valid that it is 0-59.
+// (token index hourLast): "trzydzieści", "czterdzieści pięć", "30", ":05",
+// "zero pięć". A lone unit word is not minutes: "jeden dwa" is a digit
+// string, not 1:02. said reports minutes were given; valid that they are 0-59.
 func minutesAt(groups []group, k, hourLast int) (minute int, said, valid bool) {
 	m := &groups[k]
 	if m.first != hourLast+1 || m.ord {
 		return 0, false, false
 	}
-	if m.zeros == 1 && k+1 < len(groups) { // "zero pięć" = :05
-		if n := &groups[k+1]; n.first == m.last+1 && !n.ord && n.val >= 0 && n.val <= 9 {
-			return n.val, true, true
+	if m.zeros == 1 {
+		if k+1 < len(groups) { // "zero pięć" = :05
+			if n := &groups[k+1]; n.first == m.last+1 && !n.ord && n.cls == clsUnit && n.words == 1 {
+				return n.val, true, true
+			}
 		}
+		return 0, true, true
 	}
-	if m.hasThou || m.val < 0 || m.val > 59 {
+	if !m.numeric() && m.words == 1 && m.cls != clsTeen && m.cls != clsTens {
+		return 0, false, false
+	}
+	if m.hasThou || m.zeros > 1 || m.val < 0 || m.val > 59 {
 		return 0, true, false
 	}
 	return m.val, true, true
