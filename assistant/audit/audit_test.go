@@ -11,21 +11,8 @@ import (
 	"hotline/dialogs"
 )
 
-// backends runs f against the real Redis and miniredis.
-func backends(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
-	t.Helper()
-	t.Run("real", func(t *testing.T) {
-		rdb, prefix := redistest.Real(t)
-		f(t, rdb, prefix)
-	})
-	t.Run("mini", func(t *testing.T) {
-		rdb, _, prefix := redistest.Mini(t)
-		f(t, rdb, prefix)
-	})
-}
-
 func TestAppendRead(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := t.Context()
 		l := NewLog(rdb, prefix, 0)
 		at := time.Date(2026, 11, 24, 9, 0, 0, 123456789, time.UTC)
@@ -91,7 +78,7 @@ func TestAppendRejects(t *testing.T) {
 }
 
 func TestDisclosuresAndLockout(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := t.Context()
 		l := NewLog(rdb, prefix, 0)
 		at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

@@ -43,20 +43,6 @@ func realService(t *testing.T, cfg Config) (*Service, redis.UniversalClient) {
 	return newService(t, rdb, prefix, cfg), rdb
 }
 
-// backends runs f on the real Redis and on miniredis (the embedded store
-// of `hotline serve` without redis.url).
-func backends(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
-	t.Helper()
-	t.Run("real", func(t *testing.T) {
-		rdb, prefix := redistest.Real(t)
-		f(t, rdb, prefix)
-	})
-	t.Run("mini", func(t *testing.T) {
-		rdb, _, prefix := redistest.Mini(t)
-		f(t, rdb, prefix)
-	})
-}
-
 func TestSlots(t *testing.T) {
 	s, _ := realService(t, Config{})
 	tests := []struct {
@@ -127,7 +113,7 @@ func TestSlotsWholeHorizon(t *testing.T) {
 }
 
 func TestBookValidation(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		s := newService(t, rdb, prefix, Config{Horizon: 40 * 24 * time.Hour})
 		tests := []struct {
 			name     string
@@ -226,7 +212,7 @@ func TestCapacityUnderConcurrency(t *testing.T) {
 }
 
 func TestRebookFreesOldSlot(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := t.Context()
 		s := newService(t, rdb, prefix, Config{Capacity: 1})
 		eleven, noon := waw(2026, 11, 24, 11, 0), waw(2026, 11, 24, 12, 0)
@@ -274,7 +260,7 @@ func TestRebookFreesOldSlot(t *testing.T) {
 }
 
 func TestSchedule(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := t.Context()
 		s := newService(t, rdb, prefix, Config{})
 		at := waw(2026, 11, 25, 14, 0)

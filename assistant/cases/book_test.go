@@ -15,18 +15,6 @@ import (
 	"hotline/dialogs"
 )
 
-// backends runs a test against the real redis-server and against miniredis.
-func backends(t *testing.T, fn func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
-	t.Run("real", func(t *testing.T) {
-		rdb, prefix := redistest.Real(t)
-		fn(t, rdb, prefix)
-	})
-	t.Run("mini", func(t *testing.T) {
-		rdb, _, prefix := redistest.Mini(t)
-		fn(t, rdb, prefix)
-	})
-}
-
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -52,7 +40,7 @@ func numbered(n int, fees int64) Case {
 }
 
 func TestBookImportGet(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := ctxT(t)
 		b := NewBook(rdb, prefix, testOpts())
 		anna := numbered(11111111, 0)
@@ -91,7 +79,7 @@ func TestBookImportGet(t *testing.T) {
 }
 
 func TestBookNotFound(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := ctxT(t)
 		b := NewBook(rdb, prefix, testOpts())
 		if err := b.Import(ctx, []Case{janCase()}); err != nil {
@@ -112,7 +100,7 @@ func TestBookNotFound(t *testing.T) {
 }
 
 func TestBookImportAllOrNothing(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := ctxT(t)
 		b := NewBook(rdb, prefix, testOpts())
 		bad := numbered(3, 0)
@@ -139,7 +127,7 @@ func TestBookImportAllOrNothing(t *testing.T) {
 // Redis does not roll back a MULTI whose command fails at EXEC; Import must
 // refuse before queuing when the number set would make SADD fail.
 func TestBookImportRedisFailureWritesNothing(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := ctxT(t)
 		b := NewBook(rdb, prefix, testOpts())
 		if err := rdb.Set(ctx, prefix+"cases", "not a set", 0).Err(); err != nil {
@@ -157,7 +145,7 @@ func TestBookImportRedisFailureWritesNothing(t *testing.T) {
 }
 
 func TestBookImportReplaces(t *testing.T) {
-	backends(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+	redistest.Each(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		ctx := ctxT(t)
 		b := NewBook(rdb, prefix, testOpts())
 		if err := b.Import(ctx, []Case{numbered(1, 100), numbered(2, 100)}); err != nil {

@@ -77,3 +77,18 @@ func randHex() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// Each runs f against the real Redis (subtest "real", skipped without a
+// server unless HOTLINE_E2E=1) and against miniredis (subtest "mini", the
+// embedded store of `hotline serve` without redis.url).
+func Each(t *testing.T, f func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
+	t.Helper()
+	t.Run("real", func(t *testing.T) {
+		rdb, prefix := Real(t)
+		f(t, rdb, prefix)
+	})
+	t.Run("mini", func(t *testing.T) {
+		rdb, _, prefix := Mini(t)
+		f(t, rdb, prefix)
+	})
+}
