@@ -254,3 +254,26 @@ func joinLines(ls []string) string {
 	}
 	return out
 }
+
+// Finish records the end of a call that ended on the telephony side (the
+// caller hung up, media timed out …): the flow hears a hangup and the
+// session keeps the telephony cause. A call already ended by the flow
+// (transfer, goodbye) keeps its own termination.
+func (e *Engine) Finish(ctx context.Context, callID, cause string) error {
+	_, err := e.Handle(ctx, callID, dialogs.Input{Kind: dialogs.InputHangup, At: e.opt.Now()})
+	switch {
+	case errors.Is(err, ErrCallEnded):
+		return nil
+	case err != nil:
+		return err
+	}
+	s, err := e.opt.Sessions.Load(ctx, callID)
+	if err != nil {
+		return fmt.Errorf("assistant: finish: %w", err)
+	}
+	s.Termination = cause
+	if err := e.opt.Sessions.Save(ctx, s); err != nil {
+		return fmt.Errorf("assistant: finish: %w", err)
+	}
+	return nil
+}

@@ -1,7 +1,6 @@
 package assistant_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -14,16 +13,10 @@ import (
 	"go.uber.org/goleak"
 
 	"hotline/assistant"
+	"hotline/assistant/assistanttest"
 	"hotline/assistant/audit"
-	"hotline/assistant/calendar"
-	"hotline/assistant/callbacks"
-	"hotline/assistant/cases"
-	"hotline/assistant/consultants"
-	"hotline/assistant/nlu"
 	"hotline/assistant/redistest"
 	"hotline/assistant/session"
-	"hotline/assistant/verify"
-	"hotline/configs"
 	"hotline/dialogs"
 	"hotline/telephony/speech/say"
 )
@@ -32,66 +25,20 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"))
 }
 
-// tuesday10 is inside consultant and callback hours.
-var tuesday10 = time.Date(2026, 11, 24, 10, 0, 0, 0, calendar.Warsaw())
+var tuesday10 = assistanttest.Tuesday10
 
 type rig struct {
 	eng      *assistant.Engine
 	sessions *session.Store
 	audit    *audit.Log
-	rdb      redis.UniversalClient
 }
 
 type wrapStore func(*session.Store) assistant.SessionStore
 
-// newRig wires the engine the way cmd/hotline does, on the given Redis,
-// with the demo cases and a fixed clock.
 func newRig(tb testing.TB, rdb redis.UniversalClient, prefix string, now time.Time, wrap wrapStore) *rig {
 	tb.Helper()
-	ctx := context.Background()
-	cfg := configs.Default()
-	caseOpt := cases.Options{}
-	book := cases.NewBook(rdb, prefix, caseOpt)
-	list, err := cases.ParseYAML("demo-cases.yaml", bytes.NewReader(configs.DemoCases()), caseOpt)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := book.Import(ctx, list); err != nil {
-		tb.Fatal(err)
-	}
-	log := audit.NewLog(rdb, prefix, 0)
-	ver := verify.New(rdb, prefix, book, log, verify.Config{})
-	hours, err := calendar.ParseHours(calendar.Warsaw(), "mon-fri 09:00-17:00")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cbs, err := callbacks.New(rdb, prefix, callbacks.Config{Hours: hours, Location: calendar.Warsaw()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	flow, err := dialogs.New(dialogs.Config{}, dialogs.Deps{
-		Verifier: ver, Cases: book, Callbacks: cbs, Consultants: consultants.NewHours(hours),
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prompts, err := cfg.PromptTexts()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st := session.NewStore(rdb, prefix, time.Hour)
-	var store assistant.SessionStore = st
-	if wrap != nil {
-		store = wrap(st)
-	}
-	eng, err := assistant.New(ctx, assistant.Options{
-		Flow: flow, NLU: nlu.NewRules(calendar.Warsaw()), Sessions: store, Audit: log, Prompts: prompts,
-		Now: func() time.Time { return now },
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &rig{eng: eng, sessions: st, audit: log, rdb: rdb}
+	r := assistanttest.New(tb, rdb, prefix, assistanttest.Options{Now: func() time.Time { return now }, WrapSessions: wrap})
+	return &rig{eng: r.Engine, sessions: r.Sessions, audit: r.Audit}
 }
 
 func keys(k string) dialogs.Input   { return dialogs.Input{Kind: dialogs.InputKeys, Keys: k} }
