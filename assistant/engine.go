@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cloudwego/eino/compose"
@@ -173,7 +174,7 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 	}
 	if len(out.reply.Disclosures) > 0 {
 		// Fail closed: what could not be audited is not spoken.
-		if err := e.opt.Audit.Disclosures(ctx, callID, out.reply.Disclosures, joinLines(out.lines)); err != nil {
+		if err := e.opt.Audit.Disclosures(ctx, callID, out.reply.Disclosures, strings.Join(out.lines, " ")); err != nil {
 			return Turn{}, fmt.Errorf("assistant: audit disclosures: %w", err)
 		}
 	}
@@ -242,17 +243,6 @@ func termination(t *turn) string {
 		return "bot_hung_up:" + a.Reason
 	}
 	return "ended"
-}
-
-func joinLines(ls []string) string {
-	out := ""
-	for i, l := range ls {
-		if i > 0 {
-			out += " "
-		}
-		out += l
-	}
-	return out
 }
 
 // Finish records the end of a call that ended on the telephony side (the
