@@ -38,9 +38,34 @@ func New(log *slog.Logger, checks ...Check) *Server {
 	e.HidePort = true
 	e.Use(middleware.Recover())
 	s := &Server{e: e, log: log, checks: checks}
+	e.HTTPErrorHandler = s.handleError
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	return s
+}
+
+// handleError writes every error as {"error": "..."}; causes behind a 5xx
+// are logged, never sent.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "internal error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(code)
+		}
+	}
+	if code >= 500 {
+		s.log.Error("http request failed", "method", c.Request().Method, "path", c.Path(), "status", code, "err", err)
+	}
+	if err := c.JSON(code, map[string]string{"error": msg}); err != nil {
+		s.log.Debug("http error response", "err", err)
+	}
 }
 
 // Echo exposes the router so other packages can add their routes.

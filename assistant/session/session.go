@@ -252,6 +252,12 @@ const listPage = 100
 // List returns up to limit sessions (100 when limit <= 0), newest start
 // first. Index entries whose session has expired are removed on the way.
 func (s *Store) List(ctx context.Context, limit int) ([]*Session, error) {
+	return s.ListWhere(ctx, limit, nil)
+}
+
+// ListWhere is List keeping only the sessions for which keep is true (all
+// when keep is nil), still newest first, up to limit of them.
+func (s *Store) ListWhere(ctx context.Context, limit int, keep func(*Session) bool) ([]*Session, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -286,7 +292,7 @@ func (s *Store) List(ctx context.Context, limit int) ([]*Session, error) {
 			if err != nil {
 				return nil, fmt.Errorf("session: list: %w", err)
 			}
-			if len(out) < limit {
+			if len(out) < limit && (keep == nil || keep(sess)) {
 				out = append(out, sess)
 			}
 		}

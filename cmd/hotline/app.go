@@ -30,12 +30,13 @@ import (
 
 // app is everything wired together from the configuration.
 type app struct {
-	cfg    *configs.Config
-	log    *slog.Logger
-	rdb    redis.UniversalClient
-	book   *cases.Book
-	cbs    *callbacks.Service
-	engine *assistant.Engine
+	cfg      *configs.Config
+	log      *slog.Logger
+	rdb      redis.UniversalClient
+	book     *cases.Book
+	cbs      *callbacks.Service
+	sessions *session.Store
+	engine   *assistant.Engine
 
 	closers []func() error
 }
@@ -151,9 +152,10 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 	if err != nil {
 		return nil, usageError{err}
 	}
+	a.sessions = session.NewStore(a.rdb, prefix, cfg.Redis.SessionTTL)
 	a.engine, err = assistant.New(ctx, assistant.Options{
 		Flow: flow, NLU: understander, Audit: auditLog, Prompts: prompts,
-		Sessions:   session.NewStore(a.rdb, prefix, cfg.Redis.SessionTTL),
+		Sessions:   a.sessions,
 		NLUTimeout: cfg.NLU.Timeout, Logger: log,
 	})
 	if err != nil {

@@ -31,6 +31,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := httpapi.New(log, httpapi.Check{Name: "redis", Fn: func(ctx context.Context) error {
 		return a.rdb.Ping(ctx).Err()
 	}})
+	srv.MountCalls(a.sessions, cfg.API.Tokens)
+	if len(cfg.API.Tokens) == 0 {
+		log.Warn("api.tokens is empty: /api/v1 refuses every request (set HOTLINE_API_TOKENS)")
+	}
 	go func() {
 		<-ctx.Done()
 		srv.Drain()

@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"hotline/assistant/session"
+	"hotline/dialogs"
+)
+
+// CallStore is what the calls API reads (assistant/session.Store).
+type CallStore interface {
+	Load(ctx context.Context, id string) (*session.Session, error)
+	ListWhere(ctx context.Context, limit int, keep func(*session.Session) bool) ([]*session.Session, error)
+}
+
+var _ CallStore = (*session.Store)(nil)
+
+// CallView is a call as the API shows it. The case number is masked
+// unless the caller verified for it: an unverified caller's digits are a
+// claim, not an identity.
+type CallView struct {
+	ID           string               `json:"id"`
+	Direction    string               `json:"direction"`
+	LegType      string               `json:"leg_type"`
+	State        string               `json:"state"` // live | ended
+	CaseNumber   string               `json:"case_number,omitempty"`
+	Verification string               `json:"verification"` // none | case_entered | verified
+	Phase        string               `json:"phase"`
+	Disclosures  []dialogs.Disclosure `json:"disclosures"`
+	Transcript   []session.Line       `json:"transcript"`
+	Termination  string               `json:"termination,omitempty"`
+	StartedAt    time.Time            `json:"started_at"`
+	EndedAt      *time.Time           `json:"ended_at,omitempty"`
+}
+
+// NewCallView builds the API view of a session.
+func NewCallView(s *session.Session) CallView {
+	v := CallView{
+		ID: s.ID, Direction: s.Direction, LegType: s.Leg, State: "live",
+		Phase: string(s.Dialog.Phase), Verification: "none",
+		Disclosures: s.Disclosures, Transcript: s.Transcript,
+		Termination: s.Termination, StartedAt: s.StartedAt,
+	}
+	if v.Disclosures == nil {
+		v.Disclosures = []dialogs.Disclosure{}
+	}
+	if v.Transcript == nil {
+		v.Transcript = []session.Line{}
+	}
+	if s.Ended() {
+		v.State = "ended"
+		t := s.EndedAt
+		v.EndedAt = &t
+	}
+	switch {
+	case s.Dialog.Verified:
+		v.Verification, v.CaseNumber = "verified", s.Dialog.CaseNumber
+	case s.Dialog.PendingCase != "":
+		v.Verification, v.CaseNumber = "case_entered", MaskDigits(s.Dialog.PendingCase)
+	}
+	return v
+}
+
+// MaskDigits keeps the last three characters of an identifier.
+func MaskDigits(s string) string {
+	if len(s) <= 3 {
+		return strings.Repeat("*", len(s))
+	}
+	return strings.Repeat("*", len(s)-3) + s[len(s)-3:]
+}
+
+// MountCalls adds GET /api/v1/calls and GET /api/v1/calls/:id behind the
+// bearer tokens. With no tokens configured the API refuses everyone.
+func (s *Server) MountCalls(store CallStore, tokens []string) {
+	g := s.e.Group("/api/v1", BearerAuth(tokens))
+	g.GET("/calls", func(c echo.Context) error { return listCalls(c, store) })
+	g.GET("/calls/:id", func(c echo.Context) error { return getCall(c, store) })
+}
+
+// BearerAuth accepts requests whose Authorization is "Bearer <token>" for
+// one of tokens (compared in constant time).
+func BearerAuth(tokens []string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			if ok && got != "" {
+				for _, t := range tokens {
+					if subtle.ConstantTimeCompare([]byte(got), []byte(t)) == 1 {
+						return next(c)
+					}
+				}
+			}
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hotline"`)
+			return echo.NewHTTPError(http.StatusUnauthorized, "missing or invalid bearer token")
+		}
+	}
+}
+
+func listCalls(c echo.Context, store CallStore) error {
+	state := c.QueryParam("state")
+	var keep func(*session.Session) bool
+	switch state {
+	case "":
+	case "live":
+		keep = func(s *session.Session) bool { return !s.Ended() }
+	case "ended":
+		keep = func(s *session.Session) bool { return s.Ended() }
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, `state must be "live" or "ended"`)
+	}
+	limit := 100
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return echo.NewHTTPError(http.StatusBadRequest, "limit must be 1..1000")
+		}
+		limit = n
+	}
+	list, err := store.ListWhere(c.Request().Context(), limit, keep)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "call store unavailable").SetInternal(err)
+	}
+	out := make([]CallView, 0, len(list))
+	for _, s := range list {
+		out = append(out, NewCallView(s))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"calls": out})
+}
+
+func getCall(c echo.Context, store CallStore) error {
+	s, err := store.Load(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, session.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such call")
+	}
+	if err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "call store unavailable").SetInternal(err)
+	}
+	return c.JSON(http.StatusOK, NewCallView(s))
+}
