@@ -292,7 +292,8 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary)
-	cmd.Env = append(cleanEnv(), "HOTLINE_HTTP_LISTEN=127.0.0.1:0", "HOTLINE_SIP_LISTEN=127.0.0.1:0")
+	cmd.Env = append(cleanEnv(), "HOTLINE_HTTP_LISTEN=127.0.0.1:0", "HOTLINE_SIP_LISTEN=127.0.0.1:0",
+		"HOTLINE_API_TOKENS=serve-test-token-0123")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -326,6 +327,20 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s = %d %s", path, resp.StatusCode, b)
+		}
+	}
+	for tok, want := range map[string]int{"": http.StatusUnauthorized, "serve-test-token-0123": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/calls", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("/api/v1/calls with token %q = %d, want %d", tok, resp.StatusCode, want)
 		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
