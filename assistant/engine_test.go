@@ -281,3 +281,34 @@ func TestUnknownCall(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+type nodeLog struct {
+	mu    sync.Mutex
+	nodes []string
+}
+
+func (n *nodeLog) ObserveNode(node string, d time.Duration, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d < 0 || err != nil {
+		node += "!"
+	}
+	n.nodes = append(n.nodes, node)
+}
+
+// The eino callbacks report each node of the turn graph.
+func TestTurnGraphReportsNodeLatency(t *testing.T) {
+	rdb, _, prefix := redistest.Mini(t)
+	obs := &nodeLog{}
+	r := assistanttest.New(t, rdb, prefix, assistanttest.Options{Observer: obs})
+	if _, err := r.Engine.Start(context.Background(), assistant.Call{ID: "obs", Direction: "inbound", Leg: "chat"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	for _, want := range []string{"understand", "policy", "act", "turn"} {
+		if !slices.Contains(obs.nodes, want) {
+			t.Errorf("no latency for %s (got %v)", want, obs.nodes)
+		}
+	}
+}

@@ -44,6 +44,8 @@ type Options struct {
 	WrapSessions func(*session.Store) assistant.SessionStore
 	// ConsultantHours (default "mon-fri 09:00-17:00").
 	ConsultantHours string
+	// Observer receives the turn graph's node latencies.
+	Observer assistant.NodeObserver
 }
 
 // New wires the engine the way cmd/hotline does on rdb under prefix.
@@ -96,7 +98,7 @@ func New(tb testing.TB, rdb redis.UniversalClient, prefix string, opt Options) *
 	}
 	eng, err := assistant.New(ctx, assistant.Options{
 		Flow: flow, NLU: nlu.NewRules(calendar.Warsaw()), Sessions: store, Audit: log, Prompts: prompts,
-		Now: opt.Now,
+		Now: opt.Now, Observer: opt.Observer,
 	})
 	if err != nil {
 		tb.Fatal(err)
