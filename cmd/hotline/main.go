@@ -5,6 +5,11 @@
 //	                                       talk to the assistant in the terminal
 //	hotline cases import [--config FILE] FILE
 //	                                       import cases (CSV or YAML) into Redis
+//	hotline say [--amount 1234.56 | --date 2026-03-15 | --time 15:30 |
+//	            --digits 123 | --prompt ID | TEXT]... --out FILE.wav
+//	                                       render what a caller would hear
+//	hotline prompts render --out DIR [--wav]
+//	                                       regenerate the prompt pack (espeak-ng)
 //
 // Exit codes: 0 success, 2 bad usage or bad input, 1 anything else.
 package main
@@ -34,6 +39,9 @@ const usage = `usage:
   hotline [serve] [--config FILE]
   hotline chat [--config FILE] [--cases FILE]
   hotline cases import [--config FILE] FILE
+  hotline say [--config FILE] [--amount 1234.56 | --date 2026-03-15 | --time 15:30 |
+              --digits 123 | --prompt ID | TEXT]... --out FILE.wav
+  hotline prompts render [--config FILE] --out DIR [--wav]
 `
 
 func main() {
@@ -74,6 +82,10 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return usagef("cases: want \"cases import FILE\"\n%s", usage)
 		}
 		return cmdCasesImport(ctx, args[1:], stdout, stderr)
+	case "say":
+		return cmdSay(ctx, args, stdout, stderr)
+	case "prompts":
+		return cmdPrompts(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
