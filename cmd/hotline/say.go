@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
-	"strconv"
+	"strings"
 	"time"
 
+	"hotline/assistant/cases"
 	"hotline/configs"
 	"hotline/telephony/audio"
 	"hotline/telephony/speech"
@@ -29,33 +29,15 @@ func speechConfig(cfg *configs.Config, prompts map[string]string, log *slog.Logg
 	}
 }
 
-// amountRE is a sum in PLN as the case files write it: a dot, at most two
-// decimals, no thousands separators ("12,5" is refused rather than guessed).
-var amountRE = regexp.MustCompile(`^(-?)(\d{1,15})(?:\.(\d{1,2}))?$`)
-
-// parseAmount turns "1234.56" into grosze without floating point.
+// parseAmount reads "1234.56" (or "-12.50") into grosze with the case
+// files' parser: a dot, at most two decimals, never a float.
 func parseAmount(s string) (int64, error) {
-	m := amountRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, errors.New("want PLN with a dot and at most two decimals, e.g. 1234.56")
-	}
-	zl, err := strconv.ParseInt(m[2], 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	frac := m[3]
-	if len(frac) == 1 {
-		frac += "0"
-	}
-	var gr int64
-	if frac != "" {
-		gr, _ = strconv.ParseInt(frac, 10, 64) // two digits, cannot fail
-	}
-	g := zl*100 + gr
-	if m[1] == "-" {
+	neg := strings.HasPrefix(s, "-")
+	g, err := cases.ParseAmount(strings.TrimPrefix(s, "-"))
+	if neg {
 		g = -g
 	}
-	return g, nil
+	return g, err
 }
 
 // cmdSay renders what a caller would hear into an 8 kHz mono 16-bit WAV
