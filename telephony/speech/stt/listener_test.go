@@ -173,15 +173,27 @@ func TestListenerSegmentation(t *testing.T) {
 			c.cfg.Transcriber = fake
 			l := newListener(t, c.cfg)
 			feedAll(l, c.pcm)
+			// Wait for the expected transcripts, then close and drain.
+			starts, texts := 0, 0
+			count := func(ev Event) {
+				switch ev.Kind {
+				case EventSpeechStart:
+					starts++
+				case EventTranscript:
+					texts++
+				}
+			}
+			for texts < c.texts {
+				count(next(t, l))
+			}
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			// Close cancels in-flight work, so count what the fake received.
-			starts := 0
 			for ev := range l.Events() {
-				if ev.Kind == EventSpeechStart {
-					starts++
-				}
+				count(ev)
+			}
+			if texts != c.texts {
+				t.Errorf("%d transcripts, want %d", texts, c.texts)
 			}
 			if got := len(fake.utterances()); got != c.texts {
 				t.Errorf("%d utterances transcribed, want %d", got, c.texts)
