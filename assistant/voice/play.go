@@ -45,10 +45,7 @@ func (c *call) play(ctx context.Context, u say.Utterance, typed *[]rune) (bool, 
 	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- c.leg.Play(pctx, st) }()
-	var speech <-chan struct{}
-	if c.ears != nil {
-		speech = c.ears.SpeechStarted()
-	}
+	speech := c.speech
 	for {
 		select {
 		case err := <-done:
@@ -111,10 +108,7 @@ func (c *call) listen(ctx context.Context, exp dialogs.Expect, typed []rune) (di
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	var transcripts <-chan string
-	if c.ears != nil {
-		transcripts = c.ears.Transcripts()
-	}
+	transcripts := c.transcripts
 	for {
 		select {
 		case k := <-c.keys:

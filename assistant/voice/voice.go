@@ -19,6 +19,7 @@ import (
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/speech/say"
+	"hotline/telephony/speech/stt"
 )
 
 // Stream is rendered speech.
@@ -41,21 +42,22 @@ type Engine interface {
 
 var _ Engine = (*assistant.Engine)(nil)
 
-// Ears hears the caller: fed the caller's audio, it reports the start of
-// speech (for barge-in) and transcripts.
+// Ears hears the caller (stt.Listener): fed the caller's audio, it
+// reports the start of speech (for barge-in) and transcripts.
 type Ears interface {
 	Feed(pcm []int16)
-	SpeechStarted() <-chan struct{}
-	Transcripts() <-chan string
+	Events() <-chan stt.Event
 	Close() error
 }
+
+var _ Ears = (*stt.Listener)(nil)
 
 // Options configure a Handler.
 type Options struct {
 	Engine  Engine
 	Speaker Speaker
 	// NewEars returns speech recognition for one call; nil: keypad only.
-	NewEars func(ctx context.Context) Ears
+	NewEars func(ctx context.Context) (Ears, error)
 	// InterDigitTimeout ends a digit entry when the caller pauses (3 s).
 	InterDigitTimeout time.Duration
 	// TransferTarget is passed to Leg.Transfer ("" = the gateway's default).
@@ -99,9 +101,17 @@ func (h *Handler) ServeCall(ctx context.Context, leg telephony.Leg) error {
 	defer cancel(errors.New("voice: call over"))
 	go c.pumpEvents(ctx)
 	if h.opt.NewEars != nil {
-		c.ears = h.opt.NewEars(ctx)
-		defer c.ears.Close()
-		go c.pumpAudio(ctx)
+		ears, err := h.opt.NewEars(ctx)
+		if err != nil {
+			c.log.Error("speech recognition unavailable for this call; keypad only", "err", err)
+		} else {
+			c.ears = ears
+			c.speech = make(chan struct{}, 1)
+			c.transcripts = make(chan string, 4)
+			defer c.ears.Close()
+			go c.pumpAudio(ctx)
+			go c.pumpEars(ctx)
+		}
 	}
 	err := c.run(ctx)
 	cause := leg.Cause()
@@ -131,6 +141,10 @@ type call struct {
 	keys chan rune
 	// ahead holds keys typed beyond the last question's answer.
 	ahead []rune
+	// speech signals the start of caller speech (barge-in); transcripts
+	// carries what the caller said. Both nil without ears.
+	speech      chan struct{}
+	transcripts chan string
 }
 
 // errHungUp: the leg ended while we were playing or listening.
@@ -245,5 +259,37 @@ func (c *call) pumpAudio(ctx context.Context) {
 			return
 		}
 		c.ears.Feed(f[:])
+	}
+}
+
+// pumpEars turns the ears' events into barge-in signals and transcripts.
+func (c *call) pumpEars(ctx context.Context) {
+	for {
+		select {
+		case ev, ok := <-c.ears.Events():
+			if !ok {
+				return
+			}
+			switch ev.Kind {
+			case stt.EventSpeechStart:
+				select {
+				case c.speech <- struct{}{}:
+				default:
+				}
+			case stt.EventTranscript:
+				if ev.Text == "" {
+					continue
+				}
+				select {
+				case c.transcripts <- ev.Text:
+				default:
+					c.log.Warn("transcript dropped: the conversation is behind")
+				}
+			case stt.EventError:
+				c.log.Warn("speech recognition failed", "err", ev.Err)
+			}
+		case <-ctx.Done():
+			return
+		}
 	}
 }

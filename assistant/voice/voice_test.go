@@ -15,6 +15,7 @@ import (
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/speech/say"
+	"hotline/telephony/speech/stt"
 	"hotline/telephony/telephonytest"
 )
 
@@ -55,12 +56,16 @@ type rig struct {
 	sess    *assistanttest.Rig
 }
 
-func start(t *testing.T, consultantHours string, playDelay time.Duration) *rig {
+func start(t *testing.T, consultantHours string, playDelay time.Duration, ears ...*fakeEars) *rig {
 	t.Helper()
 	rdb, _, prefix := redistest.Mini(t)
 	ar := assistanttest.New(t, rdb, prefix, assistanttest.Options{ConsultantHours: consultantHours})
 	sp := &textSpeaker{prompts: ar.Prompts, said: make(chan string, 256)}
-	h, err := voice.New(voice.Options{Engine: ar.Engine, Speaker: sp, InterDigitTimeout: 2 * time.Second})
+	opt := voice.Options{Engine: ar.Engine, Speaker: sp, InterDigitTimeout: 2 * time.Second}
+	if len(ears) > 0 {
+		opt.NewEars = func(context.Context) (voice.Ears, error) { return ears[0], nil }
+	}
+	h, err := voice.New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +168,24 @@ func TestNoticesAreNotInterruptedButMenuIs(t *testing.T) {
 	r.waitSaid(t, "Informacje o zadłużeniu")
 	r.leg.Press("9") // barge-in on the menu: repeat
 	r.waitSaid(t, "Informacje o zadłużeniu")
+}
+
+// fakeEars delivers the events a test sends, as the stt.Listener would.
+type fakeEars struct{ events chan stt.Event }
+
+func (f *fakeEars) Feed([]int16)             {}
+func (f *fakeEars) Events() <-chan stt.Event { return f.events }
+func (f *fakeEars) Close() error             { return nil }
+
+func TestSpokenRequestBargesInAndIsUnderstood(t *testing.T) {
+	ears := &fakeEars{events: make(chan stt.Event, 8)}
+	r := start(t, "", time.Millisecond, ears)
+	r.waitSaid(t, "numer akt sprawy")
+	ears.events <- stt.Event{Kind: stt.EventSpeechStart, Utterance: 1}
+	ears.events <- stt.Event{Kind: stt.EventTranscript, Utterance: 1, Text: "jeden dwa trzy cztery pięć sześć siedem osiem"}
+	r.waitSaid(t, "datę urodzenia")
+	ears.events <- stt.Event{Kind: stt.EventTranscript, Utterance: 2, Text: "drugiego stycznia tysiąc dziewięćset osiemdziesiątego"}
+	r.waitSaid(t, "Tożsamość została potwierdzona")
+	ears.events <- stt.Event{Kind: stt.EventTranscript, Utterance: 3, Text: "ile jestem winien"}
+	r.waitSaid(t, "tysiąc czterysta dziewięćdziesiąt dziewięć złotych")
 }
