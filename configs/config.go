@@ -51,9 +51,21 @@ type HTTPConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// SIPConfig is the SIP listener (UDP and TCP).
+// SIPConfig is the SIP gateway (UDP and TCP).
 type SIPConfig struct {
-	Listen string `yaml:"listen"`
+	Listen              string        `yaml:"listen"`
+	ContactHost         string        `yaml:"contact_host"`
+	RTPPortMin          int           `yaml:"rtp_port_min"`
+	RTPPortMax          int           `yaml:"rtp_port_max"`
+	MediaTimeout        time.Duration `yaml:"media_timeout"`
+	MediaTimeoutInitial time.Duration `yaml:"media_timeout_initial"`
+	MaxCalls            int           `yaml:"max_calls"`
+	RingTime            time.Duration `yaml:"ring_time"`
+	DrainTimeout        time.Duration `yaml:"drain_timeout"`
+	TransferMode        string        `yaml:"transfer_mode"`
+	TransferTarget      string        `yaml:"transfer_target"`
+	AuthUsername        string        `yaml:"auth_username"`
+	AuthPassword        string        `yaml:"auth_password"`
 }
 
 // RedisConfig selects the session store.
@@ -220,6 +232,20 @@ func (c *Config) Validate() error {
 		}
 	}
 	positive("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	if c.SIP.RTPPortMin < 1024 || c.SIP.RTPPortMax > 65534 || c.SIP.RTPPortMax-c.SIP.RTPPortMin < 2 {
+		bad("sip.rtp_port_min/max", "need 1024 <= min < max <= 65534 with room for a call, got %d..%d", c.SIP.RTPPortMin, c.SIP.RTPPortMax)
+	}
+	positive("sip.media_timeout", c.SIP.MediaTimeout)
+	positive("sip.media_timeout_initial", c.SIP.MediaTimeoutInitial)
+	positive("sip.drain_timeout", c.SIP.DrainTimeout)
+	if c.SIP.MaxCalls < 0 {
+		bad("sip.max_calls", "must not be negative")
+	}
+	switch c.SIP.TransferMode {
+	case "refer", "bridge":
+	default:
+		bad("sip.transfer_mode", "%q is not one of refer, bridge", c.SIP.TransferMode)
+	}
 	if c.Redis.URL != "" {
 		u, err := url.Parse(c.Redis.URL)
 		if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
