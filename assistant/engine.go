@@ -42,6 +42,7 @@ type Understander interface {
 type SessionStore interface {
 	Create(ctx context.Context, s *session.Session) error
 	Load(ctx context.Context, id string) (*session.Session, error)
+	LoadFull(ctx context.Context, id string) (*session.Session, error)
 	Save(ctx context.Context, s *session.Session) error
 }
 
@@ -179,11 +180,11 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 		}
 	}
 	if out.transfer != nil {
-		out.transfer.Disclosures = s.Disclosures
-		out.transfer.Transcript = s.Transcript
-		if !s.Dialog.Verified {
-			out.transfer.CaseNumber = ""
+		tc, err := e.TransferContext(ctx, callID, out.transfer.Reason)
+		if err != nil {
+			return Turn{}, err
 		}
+		out.transfer = tc
 	}
 	e.log.Debug("turn", "call_id", callID, "input", in.Kind.String(), "phase", string(out.state.Phase),
 		"intent", string(out.intent.Kind), "action", string(out.reply.Action.Kind), "version", s.Version)
@@ -220,10 +221,10 @@ func (e *Engine) apply(s *session.Session, t *turn) {
 	s.Dialog = t.state
 	s.UpdatedAt = now
 	if line, ok := callerLine(t); ok {
-		s.Transcript = append(s.Transcript, session.Line{At: now, Who: session.WhoCaller, Text: line})
+		s.Append(session.Line{At: now, Who: session.WhoCaller, Text: line})
 	}
 	for _, l := range t.lines {
-		s.Transcript = append(s.Transcript, session.Line{At: now, Who: session.WhoBot, Text: l})
+		s.Append(session.Line{At: now, Who: session.WhoBot, Text: l})
 	}
 	s.Disclosures = append(s.Disclosures, t.reply.Disclosures...)
 	if t.state.Phase == dialogs.PhaseEnded {

@@ -84,7 +84,7 @@ func TestInboundVerifiedDebtIsDisclosedAndAudited(t *testing.T) {
 			t.Errorf("debt reply lacks %q:\n%s", want, text)
 		}
 	}
-	s, err := r.sessions.Load(ctx, call)
+	s, err := r.sessions.LoadFull(ctx, call)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestConcurrentTurnsOnOneCallNeverBothApply(t *testing.T) {
 		if ok != 1 || conflicts != 1 {
 			t.Fatalf("round %d: %d applied, %d conflicts; want exactly one of each", i, ok, conflicts)
 		}
-		after, err := r.sessions.Load(ctx, call)
+		after, err := r.sessions.LoadFull(ctx, call)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ type TransferContext struct {
 // TransferContext loads the full context of a call for a consultant
 // (after the turn that issued the transfer was saved).
 func (e *Engine) TransferContext(ctx context.Context, callID, reason string) (*TransferContext, error) {
-	s, err := e.opt.Sessions.Load(ctx, callID)
+	s, err := e.opt.Sessions.LoadFull(ctx, callID)
 	if err != nil {
 		return nil, fmt.Errorf("assistant: transfer context: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 
 // CallStore is what the calls API reads (assistant/session.Store).
 type CallStore interface {
-	Load(ctx context.Context, id string) (*session.Session, error)
+	LoadFull(ctx context.Context, id string) (*session.Session, error)
 	ListWhere(ctx context.Context, limit int, keep func(*session.Session) bool) ([]*session.Session, error)
 }
 
@@ -136,7 +136,7 @@ func listCalls(c echo.Context, store CallStore) error {
 }
 
 func getCall(c echo.Context, store CallStore) error {
-	s, err := store.Load(c.Request().Context(), c.Param("id"))
+	s, err := store.LoadFull(c.Request().Context(), c.Param("id"))
 	if errors.Is(err, session.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "no such call")
 	}

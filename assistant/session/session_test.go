@@ -41,7 +41,7 @@ func TestRoundTripReal(t *testing.T) {
 	if in.Version != 1 || in.UpdatedAt.IsZero() {
 		t.Fatalf("after Create: version %d, updated %v", in.Version, in.UpdatedAt)
 	}
-	got, err := st.Load(ctx, "call-1")
+	got, err := st.LoadFull(ctx, "call-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +124,11 @@ func TestTTLSetAndRefreshed(t *testing.T) {
 	if err := st.Create(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	key := prefix + "session:ttl"
-	pttl := rdb.PTTL(ctx, key).Val()
-	if pttl <= 0 || pttl > ttl {
-		t.Fatalf("PTTL after Create = %v, want in (0, %v]", pttl, ttl)
+	key := prefix + "session:{ttl}"
+	for _, k := range []string{key, key + ":lines"} {
+		if pttl := rdb.PTTL(ctx, k).Val(); pttl <= 0 || pttl > ttl {
+			t.Fatalf("PTTL of %s after Create = %v, want in (0, %v]", k, pttl, ttl)
+		}
 	}
 	// Shorten the TTL by hand; Save must restore it.
 	if err := rdb.PExpire(ctx, key, 5*time.Second).Err(); err != nil {
@@ -136,7 +137,17 @@ func TestTTLSetAndRefreshed(t *testing.T) {
 	if err := st.Save(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	pttl = rdb.PTTL(ctx, key).Val()
+	s.Append(Line{Who: WhoCaller, Text: "1"})
+	if err := st.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.LLen(ctx, key+":lines").Val(); n != 3 {
+		t.Fatalf("transcript list has %d lines, want 3", n)
+	}
+	if pttl := rdb.PTTL(ctx, key+":lines").Val(); pttl <= 5*time.Second || pttl > ttl {
+		t.Fatalf("PTTL of the transcript after Save = %v", pttl)
+	}
+	pttl := rdb.PTTL(ctx, key).Val()
 	if pttl <= 5*time.Second || pttl > ttl {
 		t.Fatalf("PTTL after Save = %v, want in (5s, %v]", pttl, ttl)
 	}
@@ -158,7 +169,7 @@ func TestUpdateRetriesConflicts(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			_, err := st.Update(ctx, "upd", func(s *Session) error {
-				s.Transcript = append(s.Transcript, Line{Who: WhoSystem, Text: fmt.Sprint(i)})
+				s.Append(Line{Who: WhoSystem, Text: fmt.Sprint(i)})
 				return nil
 			})
 			errs <- err
@@ -176,7 +187,7 @@ func TestUpdateRetriesConflicts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := st.Load(ctx, "upd")
+	got, err := st.LoadFull(ctx, "upd")
 	if err != nil {
 		t.Fatal(err)
 	}
