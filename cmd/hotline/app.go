@@ -37,6 +37,7 @@ type app struct {
 	cbs      *callbacks.Service
 	sessions *session.Store
 	engine   *assistant.Engine
+	prompts  map[string]string
 
 	closers []func() error
 }
@@ -152,6 +153,7 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 	if err != nil {
 		return nil, usageError{err}
 	}
+	a.prompts = prompts
 	a.sessions = session.NewStore(a.rdb, prefix, cfg.Redis.SessionTTL)
 	a.engine, err = assistant.New(ctx, assistant.Options{
 		Flow: flow, NLU: understander, Audit: auditLog, Prompts: prompts,
