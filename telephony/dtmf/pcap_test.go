@@ -185,3 +185,33 @@ func TestSippInlineCopyMatchesFile(t *testing.T) {
 		}
 	}
 }
+
+// sipp replays its pcaps with the timestamps they were captured with, so
+// keying the same digit twice in a call repeats an event's timestamp. A
+// new start (marker bit) after the event ended is a new press; the
+// end-packet repeats and late packets of one press still count once.
+func TestSippPcapReplaysRepeatTimestamps(t *testing.T) {
+	pcaps := sippPcaps(t)
+	name := map[rune]string{'#': "pound", '*': "star"}
+	const keys = "12345678#020119801"
+	var d Decoder
+	got := ""
+	for _, k := range keys {
+		n, ok := name[k]
+		if !ok {
+			n = string(k)
+		}
+		for _, p := range pcaps["dtmf_2833_"+n+".pcap"] {
+			ev, ok, err := d.Packet(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				got += string(ev.Digit)
+			}
+		}
+	}
+	if got != keys {
+		t.Fatalf("decoded %q, want %q", got, keys)
+	}
+}

@@ -100,9 +100,17 @@ func (d *Decoder) Packet(p Packet) (ev Event, ok bool, err error) {
 		return Event{}, false, nil
 	}
 	if s := d.find(p.Timestamp, pl.Event); s != nil {
-		s.maxDur = max(s.maxDur, pl.Duration)
-		s.ended = s.ended || pl.End
-		return Event{}, false, nil
+		if !(s.ended && p.Marker && !pl.End) {
+			s.maxDur = max(s.maxDur, pl.Duration)
+			s.ended = s.ended || pl.End
+			return Event{}, false, nil
+		}
+		// A new start (marker bit, RFC 4733 §2.5.1.2) of an event that
+		// already ended, at the same timestamp: a replayed recording of
+		// the same key (sipp's pcaps carry fixed timestamps), so a new
+		// press. A real sender never reuses an ended event's timestamp.
+		*s = seenEvent{ts: p.Timestamp, code: pl.Event, maxDur: pl.Duration}
+		return Event{Digit: digit, Source: SourceRFC4733, Timestamp: p.Timestamp, Duration: d.duration(pl.Duration)}, true, nil
 	}
 	continues := d.continuesLast(p.Timestamp, pl.Event)
 	d.remember(seenEvent{ts: p.Timestamp, code: pl.Event, maxDur: pl.Duration, ended: pl.End})
