@@ -227,7 +227,14 @@ func (e *Engine) apply(s *session.Session, t *turn) {
 		s.Append(session.Line{At: now, Who: session.WhoBot, Text: l})
 	}
 	s.Disclosures = append(s.Disclosures, t.reply.Disclosures...)
-	if t.state.Phase == dialogs.PhaseEnded {
+	switch {
+	case t.state.Phase != dialogs.PhaseEnded:
+		s.Termination = "" // a failed transfer reopened the conversation
+	case t.reply.Action.Kind == dialogs.ActionTransfer:
+		// The call goes on with a consultant; it ends when telephony
+		// reports the transfer's outcome (Finish, or InputTransferFailed).
+		s.Termination = termination(t)
+	default:
 		s.EndedAt = now
 		s.Termination = termination(t)
 	}
@@ -246,23 +253,32 @@ func termination(t *turn) string {
 	return "ended"
 }
 
-// Finish records the end of a call that ended on the telephony side (the
-// caller hung up, media timed out …): the flow hears a hangup and the
-// session keeps the telephony cause. A call already ended by the flow
-// (transfer, goodbye) keeps its own termination.
+// Finish records the end of a call on the telephony side (the caller
+// hung up, media timed out, the transfer completed …): the flow hears a
+// hangup if it was still talking, and the session ends with cause. A call
+// the flow had already ended (a goodbye) keeps its own termination; a
+// transferred call keeps "transferred:<reason>".
 func (e *Engine) Finish(ctx context.Context, callID, cause string) error {
 	_, err := e.Handle(ctx, callID, dialogs.Input{Kind: dialogs.InputHangup, At: e.opt.Now()})
-	switch {
-	case errors.Is(err, ErrCallEnded):
-		return nil
-	case err != nil:
+	heard := err == nil
+	if err != nil && !errors.Is(err, ErrCallEnded) {
 		return err
 	}
 	s, err := e.opt.Sessions.Load(ctx, callID)
 	if err != nil {
 		return fmt.Errorf("assistant: finish: %w", err)
 	}
-	s.Termination = cause
+	switch {
+	case heard:
+		s.Termination = cause // more precise than the flow's "caller hung up"
+	case !s.EndedAt.IsZero():
+		return nil
+	default:
+		s.EndedAt = e.opt.Now()
+		if s.Termination == "" {
+			s.Termination = cause
+		}
+	}
 	if err := e.opt.Sessions.Save(ctx, s); err != nil {
 		return fmt.Errorf("assistant: finish: %w", err)
 	}

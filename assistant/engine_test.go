@@ -265,12 +265,48 @@ func TestTransferCarriesContext(t *testing.T) {
 	if _, err := r.eng.Handle(ctx, call, keys("1")); !errors.Is(err, assistant.ErrCallEnded) {
 		t.Fatalf("turn after the end: %v", err)
 	}
+	// The transfer is pending until telephony reports its outcome.
 	s, err := r.sessions.Load(ctx, call)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.Termination != "transferred:caller_request" || !s.EndedAt.IsZero() {
+		t.Fatalf("pending transfer: termination = %q ended=%v", s.Termination, s.EndedAt)
+	}
+	if err := r.eng.Finish(ctx, call, "transferred"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = r.sessions.Load(ctx, call); err != nil {
+		t.Fatal(err)
+	}
 	if s.Termination != "transferred:caller_request" || s.EndedAt.IsZero() {
-		t.Fatalf("termination = %q ended=%v", s.Termination, s.EndedAt)
+		t.Fatalf("after the transfer: termination = %q ended=%v", s.Termination, s.EndedAt)
+	}
+}
+
+func TestFailedTransferOffersCallback(t *testing.T) {
+	rdb, _, prefix := redistest.Mini(t)
+	r := newRig(t, rdb, prefix, tuesday10, nil)
+	ctx := context.Background()
+	call := "call-transfer-fails"
+	if _, err := r.eng.Start(ctx, assistant.Call{ID: call, Direction: "inbound", Leg: "sip"}); err != nil {
+		t.Fatal(err)
+	}
+	mustTurn(t, r, call, keys("12345678#"))
+	mustTurn(t, r, call, keys("02011980"))
+	if turn := mustTurn(t, r, call, keys("0")); turn.Reply.Action.Kind != dialogs.ActionTransfer {
+		t.Fatalf("no transfer: %+v", turn.Reply.Action)
+	}
+	turn := mustTurn(t, r, call, dialogs.Input{Kind: dialogs.InputTransferFailed})
+	if turn.Ended || turn.Reply.Expect.Kind != dialogs.ExpectSlot || !strings.Contains(strings.Join(turn.Lines, " "), "nie udało się połączyć") {
+		t.Fatalf("after a failed transfer: %+v %v", turn.Reply.Expect, turn.Lines)
+	}
+	s, err := r.sessions.Load(ctx, call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Termination != "" || !s.EndedAt.IsZero() {
+		t.Fatalf("reopened call: termination %q ended %v", s.Termination, s.EndedAt)
 	}
 }
 

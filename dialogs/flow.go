@@ -60,11 +60,16 @@ func (f *Flow) Step(ctx context.Context, callID string, st *State, in Input, it 
 	if st == nil {
 		return Reply{}, fmt.Errorf("%w: nil state", ErrBadInput)
 	}
-	if st.Phase == PhaseEnded {
+	reopen := st.Phase == PhaseEnded && st.TransferReason != "" && in.Kind == InputTransferFailed
+	if st.Phase == PhaseEnded && !reopen {
 		return Reply{}, ErrEnded
 	}
 	t := &turn{f: f, ctx: ctx, callID: callID, at: in.At, st: *st}
-	if err := t.dispatch(in, it); err != nil {
+	if reopen {
+		if err := t.transferFailed(); err != nil {
+			return Reply{}, err
+		}
+	} else if err := t.dispatch(in, it); err != nil {
 		return Reply{}, err
 	}
 	// The flow builds case data only through disclose; this second look
@@ -145,10 +150,26 @@ func (t *turn) consultant(reason string, unavailable func() error) error {
 	if t.f.deps.Consultants.Available(t.ctx, t.at) {
 		t.ask(pTransfer)
 		t.end(ActionTransfer, reason)
+		t.st.TransferReason = reason
 		return nil
 	}
 	t.ask(pConsultantsUnavailable)
 	return unavailable()
+}
+
+// transferFailed brings the caller back after a transfer that reached no
+// consultant: a verified caller is offered a callback, anyone else is told
+// when consultants work and said goodbye to.
+func (t *turn) transferFailed() error {
+	t.st.TransferReason = ""
+	t.ask(pTransferFailed)
+	if t.st.Verified {
+		t.st.Phase = PhaseMenu // offerSlots moves on from the menu
+		return t.offerSlots()
+	}
+	t.ask(pConsultantsUnavailable)
+	t.goodbye(ReasonTransferFail)
+	return nil
 }
 
 // complaints says how to complain and where else to turn. It tells

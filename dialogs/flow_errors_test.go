@@ -90,3 +90,50 @@ func TestBirthDateWithoutNumber(t *testing.T) {
 		t.Errorf("phase %q, Verify calls %v, prompts %v", st.Phase, w.verified, promptIDs(r))
 	}
 }
+
+// A transfer that reaches no consultant reopens the conversation: a
+// verified caller is offered a callback, an unverified one is told when
+// consultants work. Only that input reopens an ended conversation.
+func TestTransferFailedReopens(t *testing.T) {
+	for _, verified := range []bool{true, false} {
+		w := newWorld()
+		w.available = func(time.Time) bool { return true }
+		f := newFlow(t, dialogs.Config{}, w)
+		var st dialogs.State
+		events := []event{start()}
+		if verified {
+			events = append(events, keys(goodCase+"#"), keys(goodBirth))
+		}
+		events = append(events, speech(dialogs.Intent{Kind: dialogs.IntentConsultant}))
+		var r dialogs.Reply
+		var err error
+		for _, ev := range events {
+			if r, err = step(f, &st, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r.Action.Kind != dialogs.ActionTransfer || st.Phase != dialogs.PhaseEnded || st.TransferReason == "" {
+			t.Fatalf("verified=%v: want a pending transfer, got %+v %+v", verified, r.Action, st)
+		}
+		if _, err := step(f, &st, keys("1")); err != dialogs.ErrEnded {
+			t.Fatalf("keys during a transfer: %v", err)
+		}
+		r, err = step(f, &st, event{in: dialogs.Input{Kind: dialogs.InputTransferFailed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := promptIDs(r)
+		if len(ids) == 0 || ids[0] != "transfer_failed" || st.TransferReason != "" {
+			t.Fatalf("verified=%v: said %v", verified, ids)
+		}
+		if verified && st.Phase != dialogs.PhaseCallbackPick {
+			t.Fatalf("verified caller not offered a callback: phase %q, said %v", st.Phase, ids)
+		}
+		if !verified && (r.Action.Kind != dialogs.ActionHangup || r.Action.Reason != dialogs.ReasonTransferFail) {
+			t.Fatalf("unverified caller: %+v", r.Action)
+		}
+		if _, err := step(f, &st, event{in: dialogs.Input{Kind: dialogs.InputTransferFailed}}); verified && !errors.Is(err, dialogs.ErrBadInput) || !verified && err != dialogs.ErrEnded {
+			t.Fatalf("verified=%v: second transfer failure: %v", verified, err)
+		}
+	}
+}

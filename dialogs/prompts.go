@@ -70,6 +70,7 @@ const (
 
 	// Menu 0 and the end.
 	pTransfer               = "transfer"
+	pTransferFailed         = "transfer_failed"
 	pConsultantsUnavailable = "consultants_unavailable"
 	pGoodbye                = "goodbye"
 )
@@ -95,7 +96,7 @@ func PromptIDs() []string {
 		pPayAccount, pPayTitle, pPayLast, pPayNone, pPayNext, pPayNextNone, pInAmount,
 		pCallbackOffer, pSlotOption, pAtHour, pSlotUnavailable, pNoSlots, pCallbackBooked,
 		pComplaintsHow, pComplaintsDeadline, pComplaintsChannel, pComplaintsBodies, pContactInfo,
-		pTransfer, pConsultantsUnavailable, pGoodbye,
+		pTransfer, pTransferFailed, pConsultantsUnavailable, pGoodbye,
 	}
 	for _, id := range withSpeechTwin() {
 		ids = append(ids, id, id+speechSuffix)

@@ -33,6 +33,10 @@ type State struct {
 	// LastSay is what IntentRepeat says again: the last reply without its
 	// one-off parts ("Nie usłyszałem odpowiedzi.").
 	LastSay []say.Utterance `json:"last_say,omitempty"`
+	// TransferReason is set while the flow's transfer is pending: the call
+	// has ended for the flow, unless the transfer fails
+	// (InputTransferFailed reopens it).
+	TransferReason string `json:"transfer_reason,omitempty"`
 	// LastDisclosed are the disclosures LastSay makes; a repeat records
 	// them again, because the facts are said again.
 	LastDisclosed []DisclosureKind `json:"last_disclosed,omitempty"`

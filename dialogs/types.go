@@ -40,9 +40,12 @@ const (
 	InputSpeech            // a transcript of what the caller said
 	InputTimeout           // no input before the expected-input timeout
 	InputHangup            // the caller hung up
+	// InputTransferFailed: the transfer the flow asked for did not reach a
+	// consultant; the caller is back with the assistant.
+	InputTransferFailed
 )
 
-var inputKindNames = [...]string{"unknown", "start", "keys", "speech", "timeout", "hangup"}
+var inputKindNames = [...]string{"unknown", "start", "keys", "speech", "timeout", "hangup", "transfer_failed"}
 
 // String returns the input kind's name.
 func (k InputKind) String() string {
@@ -135,12 +138,13 @@ type Action struct {
 // Action reasons: why the flow ended the conversation. They label the
 // call's termination and tell a consultant why a transfer came.
 const (
-	ReasonCallerHangup  = "caller_hangup"  // the caller hung up
-	ReasonCallerDone    = "caller_done"    // the caller said goodbye or chose to end
-	ReasonCallerRequest = "caller_request" // the caller asked for a consultant
-	ReasonCaseLocked    = "case_locked"    // self-service is locked for the case
-	ReasonNoInput       = "no_input"       // the caller stopped answering
-	ReasonNotVerified   = "not_verified"   // identity could not be confirmed
+	ReasonCallerHangup  = "caller_hangup"   // the caller hung up
+	ReasonCallerDone    = "caller_done"     // the caller said goodbye or chose to end
+	ReasonCallerRequest = "caller_request"  // the caller asked for a consultant
+	ReasonCaseLocked    = "case_locked"     // self-service is locked for the case
+	ReasonNoInput       = "no_input"        // the caller stopped answering
+	ReasonNotVerified   = "not_verified"    // identity could not be confirmed
+	ReasonTransferFail  = "transfer_failed" // no consultant took the transfer
 )
 
 // DisclosureKind names one fact about a case told to the caller.

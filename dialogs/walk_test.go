@@ -165,6 +165,19 @@ func randomWalk(t *testing.T, seed uint64, seen map[string]bool) (dialogs.State,
 		if i >= steps && st.Phase == dialogs.PhaseEnded && r.Action != hang("no_input") {
 			t.Errorf("seed %d: silence ended with %+v", seed, r.Action)
 		}
+		if st.Phase == dialogs.PhaseEnded && st.TransferReason != "" && i < steps && wk.r.IntN(2) == 0 {
+			// The telephony side reports that no consultant took the call.
+			wasVerified := st.Verified
+			rr, err := step(f, &st, event{in: dialogs.Input{Kind: dialogs.InputTransferFailed, At: at}})
+			if err != nil {
+				t.Errorf("seed %d step %d transfer failed: %v", seed, i, err)
+				return st, w.verified
+			}
+			for _, id := range promptIDs(rr) {
+				seen[id] = true
+			}
+			checkStep(t, seed, cfg, w, wasVerified, st, rr, at)
+		}
 		if fullJSON {
 			st = roundTrip(t, st)
 		}
@@ -229,7 +242,7 @@ func checkStep(t *testing.T, seed uint64, cfg dialogs.Config, w *world, wasVerif
 }
 
 var allowedReasons = map[dialogs.ActionKind][]string{
-	dialogs.ActionHangup: {dialogs.ReasonCallerHangup, dialogs.ReasonCallerDone, dialogs.ReasonNoInput,
+	dialogs.ActionHangup: {dialogs.ReasonCallerHangup, dialogs.ReasonCallerDone, dialogs.ReasonNoInput, dialogs.ReasonTransferFail,
 		dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked},
 	dialogs.ActionTransfer: {dialogs.ReasonCallerRequest, dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked},
 }

@@ -23,6 +23,7 @@ import (
 type Engine interface {
 	Start(ctx context.Context, c assistant.Call) (assistant.Turn, error)
 	Handle(ctx context.Context, callID string, in dialogs.Input) (assistant.Turn, error)
+	Finish(ctx context.Context, callID, cause string) error
 }
 
 var _ Engine = (*assistant.Engine)(nil)
@@ -70,7 +71,9 @@ func (s *Session) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 			return err
 		}
 		if ended {
-			return nil
+			// In the terminal a transfer always "succeeds": the
+			// conversation with the assistant is over.
+			return s.Engine.Finish(ctx, s.CallID, "chat_ended")
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -169,7 +169,12 @@ func (c *call) run(ctx context.Context) error {
 		case dialogs.ActionHangup:
 			return c.leg.Hangup(ctx, telephony.CauseBotHangup)
 		case dialogs.ActionTransfer:
-			return c.transfer(ctx, turn)
+			next, done, err := c.transfer(ctx, turn)
+			if done || err != nil {
+				return err
+			}
+			turn = next
+			continue
 		}
 		if turn.Ended {
 			return c.leg.Hangup(ctx, telephony.CauseBotHangup)
@@ -188,17 +193,23 @@ func (c *call) run(ctx context.Context) error {
 	}
 }
 
-func (c *call) transfer(ctx context.Context, turn assistant.Turn) error {
+// transfer hands the call to a consultant. When no consultant takes it,
+// the flow hears so and the conversation goes on with its next turn.
+func (c *call) transfer(ctx context.Context, turn assistant.Turn) (assistant.Turn, bool, error) {
 	req := telephony.TransferRequest{Target: c.h.opt.TransferTarget, Headers: transferHeaders(turn.Transfer)}
 	err := c.leg.Transfer(ctx, req)
-	if err != nil {
-		// The flow has ended its part; without a consultant the call
-		// cannot continue. Offering a callback instead comes with the
-		// transfer-failure prompts of the SIP transfer work.
-		c.log.Warn("transfer failed", "err", err)
-		return c.leg.Hangup(ctx, telephony.CauseFailed)
+	if err == nil {
+		return assistant.Turn{}, true, nil
 	}
-	return nil
+	if c.leg.Cause() != telephony.CauseNone {
+		return assistant.Turn{}, true, nil // the caller hung up meanwhile
+	}
+	c.log.Warn("transfer failed; back to the assistant", "err", err)
+	next, herr := c.h.opt.Engine.Handle(ctx, c.id, dialogs.Input{Kind: dialogs.InputTransferFailed})
+	if herr != nil {
+		return assistant.Turn{}, true, fmt.Errorf("voice: after a failed transfer: %w", herr)
+	}
+	return next, false, nil
 }
 
 // transferHeaders carries the call's context to a consultant's phone.

@@ -57,6 +57,10 @@ type rig struct {
 }
 
 func start(t *testing.T, consultantHours string, playDelay time.Duration, ears ...*fakeEars) *rig {
+	return startWith(t, consultantHours, playDelay, nil, ears...)
+}
+
+func startWith(t *testing.T, consultantHours string, playDelay time.Duration, setup func(*telephonytest.Leg), ears ...*fakeEars) *rig {
 	t.Helper()
 	rdb, _, prefix := redistest.Mini(t)
 	ar := assistanttest.New(t, rdb, prefix, assistanttest.Options{ConsultantHours: consultantHours})
@@ -71,6 +75,9 @@ func start(t *testing.T, consultantHours string, playDelay time.Duration, ears .
 	}
 	leg := telephonytest.NewLeg(telephony.LegInfo{ID: "voice-" + strings.ReplaceAll(t.Name(), "/", "-"), Type: "sip", Direction: telephony.Inbound})
 	leg.PlayDelay = playDelay
+	if setup != nil {
+		setup(leg)
+	}
 	r := &rig{leg: leg, speaker: sp, done: make(chan error, 1), sess: ar}
 	go func() { r.done <- h.ServeCall(context.Background(), leg) }()
 	t.Cleanup(func() {
@@ -188,4 +195,20 @@ func TestSpokenRequestBargesInAndIsUnderstood(t *testing.T) {
 	r.waitSaid(t, "Tożsamość została potwierdzona")
 	ears.events <- stt.Event{Kind: stt.EventTranscript, Utterance: 3, Text: "ile jestem winien"}
 	r.waitSaid(t, "tysiąc czterysta dziewięćdziesiąt dziewięć złotych")
+}
+
+func TestFailedTransferComesBackWithACallbackOffer(t *testing.T) {
+	r := startWith(t, "", 0, func(l *telephonytest.Leg) { l.TransferErr = telephony.ErrTransferFailed })
+	r.waitSaid(t, "numer akt sprawy")
+	r.leg.Press("12345678#02011980")
+	r.waitSaid(t, "Informacje o zadłużeniu")
+	r.leg.Press("0")
+	r.waitSaid(t, "Łączę z konsultantem")
+	r.waitSaid(t, "nie udało się połączyć z konsultantem")
+	r.waitSaid(t, "Opcja numer jeden")
+	r.leg.Press("1")
+	r.waitSaid(t, "Zadzwonimy do Pana lub Pani")
+	if got := len(r.leg.Transfers()); got != 1 {
+		t.Fatalf("%d transfer attempts", got)
+	}
 }
