@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"hotline/assistant/httpapi"
+	"hotline/telephony/audio"
 )
 
 const apiToken = "e2e-test-token-0123456789"
@@ -140,7 +142,7 @@ func runSipp(t *testing.T, s *served, scenario string, extra ...string) {
 	t.Helper()
 	bin := needTool(t, "sipp")
 	dir := t.TempDir()
-	sf, err := filepath.Abs(filepath.Join("testdata", scenario))
+	sf, err := filepath.Abs(scenario)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,14 +185,142 @@ func (s *served) waitEnded(t *testing.T) httpapi.CallView {
 	}
 }
 
+// debtorKeys are what the debtor of the main demo case keys: the case
+// number, the date of birth, "1" for the debt.
+const debtorKeys = "12345678#" + "02011980" + "1"
+
+// listenToDebt is how long the caller stays on the line after the keys.
+const listenToDebt = 14 * time.Second
+
+// callerScenario writes a sipp UAC scenario from the template with body
+// between the ACK and the BYE.
+func callerScenario(t *testing.T, body string, byeCSeq int) string {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join("testdata", "sipp_caller.xml.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := strings.ReplaceAll(string(tmpl), "{{BODY}}", body)
+	x = strings.ReplaceAll(x, "{{BYE_CSEQ}}", strconv.Itoa(byeCSeq))
+	p := filepath.Join(t.TempDir(), "caller.xml")
+	if err := os.WriteFile(p, []byte(x), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func pause(d time.Duration) string {
+	return fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", d.Milliseconds())
+}
+
+// rfc4733Body keys with sipp's pcaps (PT 101). A new play_pcap_audio
+// aborts the previous one, hence the pauses.
+func rfc4733Body(keys string) string {
+	b := pause(300 * time.Millisecond)
+	for _, k := range keys {
+		name := map[rune]string{'#': "pound", '*': "star"}[k]
+		if name == "" {
+			name = string(k)
+		}
+		b += fmt.Sprintf("  <nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/dtmf_2833_%s.pcap\"/></action></nop>\n", name)
+		b += pause(600 * time.Millisecond)
+	}
+	return b + pause(listenToDebt)
+}
+
+// infoBody keys with SIP INFO (application/dtmf-relay); it returns the
+// body and the CSeq left for the BYE.
+func infoBody(keys string) (string, int) {
+	b := pause(300 * time.Millisecond)
+	cseq := 2
+	for _, k := range keys {
+		b += fmt.Sprintf(`  <send retrans="500">
+    <![CDATA[
+
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+48221234567@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: %d INFO
+      Contact: <sip:sipp@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=%c
+      Duration=160
+
+    ]]>
+  </send>
+  <recv response="200"/>
+`, cseq, k)
+		b += pause(250 * time.Millisecond)
+		cseq++
+	}
+	return b + pause(listenToDebt), cseq
+}
+
+// dtmfFreqs are the ITU-T Q.23 row and column tones of each key.
+var dtmfFreqs = map[rune][2]float64{
+	'1': {697, 1209}, '2': {697, 1336}, '3': {697, 1477},
+	'4': {770, 1209}, '5': {770, 1336}, '6': {770, 1477},
+	'7': {852, 1209}, '8': {852, 1336}, '9': {852, 1477},
+	'*': {941, 1209}, '0': {941, 1336}, '#': {941, 1477},
+}
+
+// inbandBody streams a µ-law file in which the keys are tones in the
+// audio (no RFC 4733, no INFO), then silence while the caller listens.
+func inbandBody(t *testing.T, keys string) string {
+	t.Helper()
+	const rate = 8000
+	ms := func(d int) int { return rate * d / 1000 }
+	pcm := audio.Silence(ms(1000))
+	for _, k := range keys {
+		f := dtmfFreqs[k]
+		tone := audio.Tone(f[0], -9, ms(120), rate)
+		audio.Mix(tone, audio.Tone(f[1], -7, ms(120), rate))
+		pcm = append(pcm, tone...)
+		pcm = append(pcm, audio.Silence(ms(150))...)
+	}
+	pcm = append(pcm, audio.Silence(int(listenToDebt.Seconds())*rate)...)
+	p := filepath.Join(t.TempDir(), "keys.ulaw")
+	if err := os.WriteFile(p, audio.EncodeUlaw(nil, pcm), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// rtp_stream sends the raw µ-law file as PT 0, 20 ms a packet.
+	return pause(300*time.Millisecond) +
+		fmt.Sprintf("  <nop><action><exec rtp_stream=\"%s,1,0\"/></action></nop>\n", p) +
+		pause(time.Duration(len(pcm))*time.Second/rate)
+}
+
 // TestSIPDebtorKeysInAndHearsTheDebt: a debtor calls `hotline serve` from
-// sipp, keys the case number, date of birth and "1" as RFC 4733 events
-// from sipp's own pcaps, and the assistant tells the debt.
+// sipp and keys the case number, date of birth and "1" — as RFC 4733
+// events from sipp's own pcaps, as SIP INFO, or as in-band tones only —
+// and the assistant verifies them and tells the debt.
 func TestSIPDebtorKeysInAndHearsTheDebt(t *testing.T) {
 	needTool(t, "sipp")
-	s := startServe(t)
-	runSipp(t, s, "sipp_debt_rfc4733.xml")
-	call := s.waitEnded(t)
+	info, infoBye := infoBody(debtorKeys)
+	tests := []struct {
+		name     string
+		scenario func(t *testing.T) string
+	}{
+		{"rfc4733", func(t *testing.T) string { return callerScenario(t, rfc4733Body(debtorKeys), 2) }},
+		{"sip info", func(t *testing.T) string { return callerScenario(t, info, infoBye) }},
+		{"in-band tones", func(t *testing.T) string { return callerScenario(t, inbandBody(t, debtorKeys), 2) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each its own hotline serve; the time is the caller's pauses
+			s := startServe(t)
+			runSipp(t, s, tt.scenario(t))
+			checkDebtCall(t, s.waitEnded(t))
+		})
+	}
+}
+
+func checkDebtCall(t *testing.T, call httpapi.CallView) {
+	t.Helper()
 	if call.Verification != "verified" || call.CaseNumber != "12345678" || call.LegType != "sip" {
 		t.Fatalf("call = %+v", call)
 	}
