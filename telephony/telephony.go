@@ -64,6 +64,7 @@ type LegInfo struct {
 	Remote    string    // remote media address
 	Codec     string    // "PCMU" | "PCMA"
 	StartedAt time.Time
+	Recording string // path of the call's stereo WAV recording; "" if not recorded
 }
 
 // EventKind is the kind of a leg Event.
@@ -120,10 +121,20 @@ type Leg interface {
 	// src ends (nil), ctx is cancelled (barge-in: ctx's error), or the leg
 	// ends (ErrLegClosed). One Play at a time.
 	Play(ctx context.Context, src FrameSource) error
-	// Transfer hands the call to a consultant and reports the result:
-	// nil when the consultant took it (the leg then ends with
-	// CauseTransferred, or stays up bridged until either side hangs up),
-	// ErrTransferFailed when the leg is back with the handler.
+	// Transfer hands the call to a consultant and blocks until the
+	// outcome; the caller hears ringback meanwhile. It returns:
+	//   - nil: the consultant took the call, and the leg has ENDED with
+	//     CauseTransferred. A blind transfer (REFER) returns once the
+	//     call was handed over; a bridge returns only when the bridged
+	//     conversation is over (either side hung up, which ends both).
+	//     The handler then just returns: the leg is already down.
+	//   - ErrTransferFailed (wrapped with the reason): the consultant did
+	//     not take it; the leg is up, its audio restored, and back with
+	//     the handler (offer a callback).
+	//   - ErrLegClosed: the caller hung up meanwhile.
+	// ctx bounds the attempt, not a bridged conversation. Do not Play
+	// while Transfer runs; while a bridge owns the leg, ReadAudio and
+	// Play wait for the leg to end and digits are not delivered.
 	Transfer(ctx context.Context, req TransferRequest) error
 	// Hangup ends the leg (BYE, or a final response if not yet answered)
 	// and records cause. It is idempotent; the first cause wins.

@@ -59,6 +59,17 @@ func ReadWAV(r io.ReadSeeker) (pcm []int16, rate int, err error) {
 // `espeak-ng --stdout`. Memory use is bounded by the bytes actually read,
 // whatever sizes the header claims.
 func ReadWAVStream(r io.Reader) (pcm []int16, rate int, err error) {
+	f, size, err := readHeader(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	pcm, err = readData(r, f, size, decodeFrames)
+	return pcm, f.rate, err
+}
+
+// readHeader reads up to the start of the data chunk and returns the
+// format and the data chunk's declared size.
+func readHeader(r io.Reader) (*wavFormat, uint32, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, 0, fmt.Errorf("%w: reading RIFF header: %v", ErrNotWAV, err)
@@ -75,6 +86,7 @@ func ReadWAVStream(r io.Reader) (pcm []int16, rate int, err error) {
 		id, size := string(ch[0:4]), binary.LittleEndian.Uint32(ch[4:8])
 		switch id {
 		case "fmt ":
+			var err error
 			if f, err = readFmt(r, size); err != nil {
 				return nil, 0, err
 			}
@@ -82,8 +94,7 @@ func ReadWAVStream(r io.Reader) (pcm []int16, rate int, err error) {
 			if f == nil {
 				return nil, 0, fmt.Errorf("%w: data chunk before fmt chunk", ErrUnsupportedWAV)
 			}
-			pcm, err := readData(r, f, size)
-			return pcm, f.rate, err
+			return f, size, nil
 		default:
 			if size >= placeholderSize {
 				return nil, 0, fmt.Errorf("%w: %q chunk of unknown size before data", ErrUnsupportedWAV, id)
@@ -129,10 +140,12 @@ func readFmt(r io.Reader, size uint32) (*wavFormat, error) {
 	return f, nil
 }
 
-// readData decodes the data chunk in fixed-size blocks, mixing channels
-// down to mono. A placeholder size means "until EOF"; otherwise an early
-// EOF is ErrTruncatedWAV.
-func readData(r io.Reader, f *wavFormat, size uint32) ([]int16, error) {
+// readData decodes the data chunk in fixed-size blocks with decode
+// (decodeFrames mixes to mono, decodeInterleaved keeps the channels). A
+// placeholder size means "until EOF"; otherwise an early EOF is
+// ErrTruncatedWAV.
+func readData(r io.Reader, f *wavFormat, size uint32,
+	decode func([]int16, []byte, *wavFormat) []int16) ([]int16, error) {
 	streaming := size >= placeholderSize
 	if !streaming {
 		r = io.LimitReader(r, int64(size))
@@ -147,7 +160,7 @@ func readData(r io.Reader, f *wavFormat, size uint32) ([]int16, error) {
 		n += pending
 		total += int64(n - pending)
 		whole := n - n%frameBytes
-		pcm = decodeFrames(pcm, buf[:whole], f)
+		pcm = decode(pcm, buf[:whole], f)
 		pending = copy(buf, buf[whole:n])
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
@@ -168,21 +181,35 @@ func decodeFrames(pcm []int16, b []byte, f *wavFormat) []int16 {
 	for off := 0; off < len(b); off += f.channels * width {
 		var sum int32
 		for c := range f.channels {
-			p := off + c*width
-			switch {
-			case f.tag == wavFormatMuLaw:
-				sum += int32(ulawDecTable[b[p]])
-			case f.tag == wavFormatALaw:
-				sum += int32(alawDecTable[b[p]])
-			case width == 1: // 8-bit PCM is unsigned, centred on 128
-				sum += (int32(b[p]) - 128) << 8
-			default:
-				sum += int32(int16(binary.LittleEndian.Uint16(b[p:])))
-			}
+			sum += decodeSample(b[off+c*width:], f)
 		}
 		pcm = append(pcm, int16(sum/int32(f.channels)))
 	}
 	return pcm
+}
+
+// decodeInterleaved appends every channel's sample of whole frames in b
+// to pcm, still interleaved.
+func decodeInterleaved(pcm []int16, b []byte, f *wavFormat) []int16 {
+	width := f.bits / 8
+	for off := 0; off < len(b); off += width {
+		pcm = append(pcm, int16(decodeSample(b[off:], f)))
+	}
+	return pcm
+}
+
+// decodeSample decodes the one sample at the start of b.
+func decodeSample(b []byte, f *wavFormat) int32 {
+	switch {
+	case f.tag == wavFormatMuLaw:
+		return int32(ulawDecTable[b[0]])
+	case f.tag == wavFormatALaw:
+		return int32(alawDecTable[b[0]])
+	case f.bits == 8: // 8-bit PCM is unsigned, centred on 128
+		return (int32(b[0]) - 128) << 8
+	default:
+		return int32(int16(binary.LittleEndian.Uint16(b)))
+	}
 }
 
 // skip discards n bytes (io.Discard would do too, but reports no EOF).

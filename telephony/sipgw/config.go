@@ -67,6 +67,20 @@ type Config struct {
 	// AuthUsername and AuthPassword answer digest challenges (401/407)
 	// to outbound INVITEs.
 	AuthUsername, AuthPassword string
+	// TransferMode is how Leg.Transfer hands a call to a consultant:
+	// "refer" (default; blind transfer by REFER, RFC 3515) or "bridge"
+	// (we dial the consultant and relay the audio). See transfer.go.
+	TransferMode string
+	// TransferTarget is the consultant SIP URI used when a transfer
+	// request names none (a PBX queue, e.g. "sip:konsultanci@pbx").
+	TransferTarget string
+	// ReferTimeout bounds waiting for a REFER's final NOTIFY (default 30 s).
+	ReferTimeout time.Duration
+	// RingbackTone is what the caller hears while the consultant rings:
+	// "etsi" (default: 425 Hz, 1 s on, 4 s off) or "us".
+	RingbackTone string
+	// Recording configures call recording (recording.go); off by default.
+	Recording RecordingConfig
 }
 
 // withDefaults fills zero fields and validates the rest.
@@ -104,6 +118,10 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.RingTimeout, DefaultRingTimeout)
 	setDefault(&c.DrainTimeout, DefaultDrainTimeout)
 	setDefault(&c.RetryAfter, DefaultRetryAfter)
+	if err := c.transferDefaults(); err != nil { // transfer.go
+		return c, err
+	}
+	setDefault(&c.Recording.Retention, DefaultRecordingRetention)
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent
 	}

@@ -106,6 +106,7 @@ func (s *Server) Dial(ctx context.Context, target string, headers map[string]str
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		return fail(fmt.Errorf("sipgw: dial: ACK: %w", err))
 	}
+	s.startRecording(c)
 	c.media.run(p)
 	c.log.Info("outbound call answered", "codec", p.Codec.Name, "dtmf_pt", dtmfPTAttr(p),
 		"rtp_port", c.media.port, "setup", time.Since(info.StartedAt).Round(time.Millisecond))

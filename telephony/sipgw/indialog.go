@@ -7,13 +7,13 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"hotline/telephony"
 	"hotline/telephony/dtmf"
 )
 
 // allowMethods is our Allow header: what onNoRoute and OPTIONS advertise.
-// REFER and NOTIFY join it when transfer lands (sip_refer.go).
-const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+// NOTIFY carries a REFER's progress (sip_refer.go). REFER is not in it:
+// we send REFER but refuse one sent to us.
+const allowMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, NOTIFY"
 
 // routes registers the request handlers. sipgo calls each on its own
 // goroutine; they only answer and forward into the call.
@@ -25,6 +25,7 @@ func (s *Server) routes() {
 	s.sip.OnInfo(s.onInfo)
 	s.sip.OnUpdate(s.onUpdate)
 	s.sip.OnOptions(s.onOptions)
+	s.sip.OnNotify(s.onNotify) // sip_refer.go
 	s.sip.OnNoRoute(s.onNoRoute)
 }
 
@@ -58,7 +59,7 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		s.reply(tx, req, 400, "Bad Request")
 		return
 	}
-	c.end(telephony.CauseCallerHangup)
+	c.end(c.byeCause()) // transfer.go: CauseTransferred once handed off
 }
 
 // onCancel answers a CANCEL that matched no INVITE transaction (the

@@ -132,6 +132,7 @@ func (s *Server) answer(c *call, p mediaParams) <-chan struct{} {
 	c.answered, c.local, c.lastSDP = true, local, answer
 	c.mu.Unlock()
 	s.register(c, dlg.ID)
+	s.startRecording(c)
 	c.media.run(p)
 	sent := make(chan struct{})
 	var sendErr error
@@ -230,7 +231,10 @@ func (s *Server) reply(tx sip.ServerTransaction, req *sip.Request, code int, rea
 
 // mediaConfig wires a call's media session to the call.
 func (s *Server) mediaConfig(c *call) mediaConfig {
+	in, out := s.recordingTaps(c)
 	return mediaConfig{
+		OnAudioIn:      in,
+		OnAudioOut:     out,
 		Timeout:        s.cfg.MediaTimeout,
 		InitialTimeout: s.cfg.MediaTimeoutInitial,
 		DTX:            s.cfg.SilenceSuppression,

@@ -60,6 +60,10 @@ type call struct {
 	events  chan telephony.Event
 	merger  dtmf.Merger
 	dropped int
+
+	rec callRecording // recording.go
+
+	xfer transferState // transfer.go
 }
 
 var _ telephony.Leg = (*call)(nil)
@@ -89,6 +93,7 @@ func (c *call) Info() telephony.LegInfo {
 			info.Codec = p.Codec.Name
 		}
 	}
+	info.Recording = c.rec.filePath()
 	return info
 }
 
@@ -112,6 +117,9 @@ func (c *call) ReadAudio(ctx context.Context, f *audio.Frame) error {
 		return telephony.ErrLegClosed
 	default:
 	}
+	if err := c.bridgeGate(ctx); err != nil { // a bridge reads the audio now
+		return err
+	}
 	return c.media.jb.read(ctx, c.ending, f)
 }
 
@@ -121,6 +129,9 @@ func (c *call) Play(ctx context.Context, src telephony.FrameSource) error {
 	case <-c.ending:
 		return telephony.ErrLegClosed
 	default:
+	}
+	if err := c.bridgeGate(ctx); err != nil { // a bridge plays to the caller now
+		return err
 	}
 	return c.media.play(ctx, c.ending, src)
 }
@@ -154,7 +165,8 @@ func (c *call) end(cause telephony.Cause) {
 // teardown ends the call in a fixed order: stop accepting input (digits,
 // handler ctx, Play, ReadAudio) → end the dialog (BYE if answered and we
 // end it, a final response if not answered) → stop media → close the
-// socket → record the cause → hangup event, close Events → Done.
+// socket → close the recording → record the cause → hangup event, close
+// Events → Done.
 func (c *call) teardown(cause telephony.Cause) {
 	c.mu.Lock()
 	c.cause = cause
@@ -167,6 +179,7 @@ func (c *call) teardown(cause telephony.Cause) {
 	if c.media != nil {
 		c.media.close()
 	}
+	c.rec.close(c.log)
 	c.srv.forget(c)
 
 	attrs := []any{"cause", cause, "duration", time.Since(c.info.StartedAt).Round(time.Millisecond)}
@@ -249,6 +262,9 @@ func (c *call) rejectUnanswered(cause telephony.Cause) {
 // Merger) or the call is ending. It is called from the media receive
 // loop and from INFO handlers.
 func (c *call) digit(ev dtmf.Event) {
+	if c.xfer.isBridged() {
+		return // not forwarded to the consultant (sip_bridge.go)
+	}
 	now := time.Now()
 	c.evMu.Lock()
 	defer c.evMu.Unlock()

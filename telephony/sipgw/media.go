@@ -22,6 +22,13 @@ type mediaConfig struct {
 	// OnTimeout is called once, from the receive goroutine, when RTP
 	// stopped for the timeout; it must not wait for the media to stop.
 	OnTimeout func()
+	// OnAudioIn (optional) gets each received audio packet's decoded
+	// samples where the jitter buffer placed them (t from the session
+	// start; telephone-event and CN never get here); OnAudioOut
+	// (optional) each frame sent, at its tick. They are called from the
+	// receive and send goroutines, must not keep pcm, and must be quick
+	// (the call recorder, recording.go).
+	OnAudioIn, OnAudioOut func(t time.Duration, pcm []int16)
 }
 
 // media is one call's RTP session on its own UDP socket: a receive loop

@@ -78,8 +78,9 @@ func (j *jitterBuffer) frameAt(t time.Time) int64 {
 	return int64(d / audio.FrameDuration)
 }
 
-// push stores the decoded samples of one RTP packet received at now.
-func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) {
+// push stores the decoded samples of one RTP packet received at now and
+// returns where they start, in samples since start (negative: before it).
+func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	live := j.frameAt(now) * audio.FrameSamples
@@ -101,6 +102,7 @@ func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) {
 	if pos > j.refPos {
 		j.refTS, j.refPos = ts, pos
 	}
+	placed := pos
 	if pos < 0 { // older than the session itself
 		skip := min(int64(len(pcm)), -pos)
 		pcm, pos = pcm[skip:], pos+skip
@@ -130,6 +132,7 @@ func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) {
 	case j.notify <- struct{}{}:
 	default:
 	}
+	return placed
 }
 
 // read fills f with the next frame, waiting until it is complete or due.

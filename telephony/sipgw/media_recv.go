@@ -77,7 +77,11 @@ func (m *media) recvLoop() {
 			continue
 		}
 		if m.relatch.CompareAndSwap(true, false) {
-			latched = netip.AddrPort{}
+			// A re-INVITE moved the remote's media: send to the new SDP
+			// address now, and let another source take over only the way
+			// a moved source does (after relatchAfter), rather than
+			// re-latching at once to whatever old packet arrives first.
+			latched, lastValid = m.remoteAddr(), now
 		}
 		switch {
 		case !latched.IsValid():
@@ -97,7 +101,10 @@ func (m *media) recvLoop() {
 		p := m.params.Load()
 		if c, ok := p.audioCodec(pkt.PayloadType); ok {
 			pcm = decodeG711(pcm[:0], c, pkt.Payload)
-			m.jb.push(now, pkt.SSRC, pkt.Timestamp, pcm)
+			pos := m.jb.push(now, pkt.SSRC, pkt.Timestamp, pcm)
+			if m.cfg.OnAudioIn != nil {
+				m.cfg.OnAudioIn(audio.Duration(int(pos)), pcm)
+			}
 			for _, ev := range detector.Process(pcm) {
 				m.cfg.OnDigit(ev)
 			}

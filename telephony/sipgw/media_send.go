@@ -91,23 +91,27 @@ func (m *media) sendLoop() {
 			it = m.nextItem()
 		}
 		p := m.params.Load()
+		var sent []int16 // for OnAudioOut
 		switch {
 		case it != nil:
 			payload = encodeG711(payload[:0], p.Codec, it.frame[:])
-			talking = true
+			talking, sent = true, it.frame[:]
 		case m.cfg.DTX:
 			talking, marker = false, true // the talkspurt ended: mark the next one
 			n++
 			continue
 		default:
 			payload = encodeG711(payload[:0], p.Codec, silence[:])
-			talking = false
+			talking, sent = false, silence[:]
 		}
 		pkt.PayloadType = p.Codec.PT
 		pkt.Timestamp = ts0 + uint32(n*audio.FrameSamples)
 		pkt.Marker = marker
 		pkt.Payload = payload
 		m.write(&pkt, buf)
+		if m.cfg.OnAudioOut != nil {
+			m.cfg.OnAudioOut(time.Duration(n)*audio.FrameDuration, sent)
+		}
 		marker = false
 		pkt.SequenceNumber++
 		n++

@@ -179,6 +179,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- s.sip.ServeUDP(udp) }()
 	go func() { defer wg.Done(); errc <- s.sip.ServeTCP(tcp) }()
+	if s.cfg.Recording.Dir != "" {
+		janitorCtx, stopJanitor := context.WithCancel(ctx)
+		defer stopJanitor()
+		wg.Add(1)
+		go func() { defer wg.Done(); s.pruneRecordings(janitorCtx) }()
+	}
 	close(s.ready)
 	s.log.Info("sip listening", "addr", s.addr.String(), "contact", s.cfg.ContactHost,
 		"rtp_ports", fmt.Sprintf("%d-%d", s.cfg.RTPPortMin, s.cfg.RTPPortMax))
