@@ -35,6 +35,7 @@ type Config struct {
 	Audit       AuditConfig       `yaml:"audit"`
 	Cases       CasesConfig       `yaml:"cases"`
 	Speech      SpeechConfig      `yaml:"speech"`
+	Recording   RecordingConfig   `yaml:"recording"`
 
 	loc *time.Location
 }
@@ -146,6 +147,12 @@ type AuditConfig struct {
 // CasesConfig seeds the embedded store.
 type CasesConfig struct {
 	SeedFile string `yaml:"seed_file"`
+}
+
+// RecordingConfig turns call recording on.
+type RecordingConfig struct {
+	Dir       string        `yaml:"dir"`
+	Retention time.Duration `yaml:"retention"`
 }
 
 // SpeechConfig selects how the assistant speaks and hears.
@@ -332,6 +339,9 @@ func (c *Config) Validate() error {
 	positive("speech.stt.timeout", c.Speech.STT.Timeout)
 	positive("speech.vad.end_silence", c.Speech.VAD.EndSilence)
 	positive("speech.vad.max_speech", c.Speech.VAD.MaxSpeech)
+	if c.Recording.Dir != "" {
+		positive("recording.retention", c.Recording.Retention)
+	}
 	if c.Audit.MaxLen < 1000 {
 		bad("audit.max_len", "must be at least 1000, got %d", c.Audit.MaxLen)
 	}

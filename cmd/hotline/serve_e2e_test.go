@@ -304,18 +304,76 @@ func TestSIPDebtorKeysInAndHearsTheDebt(t *testing.T) {
 	tests := []struct {
 		name     string
 		scenario func(t *testing.T) string
+		// echo: sipp sends the bot's RTP back, so the caller's channel of
+		// the recording holds what sipp received.
+		echo bool
 	}{
-		{"rfc4733", func(t *testing.T) string { return callerScenario(t, rfc4733Body(debtorKeys), 2) }},
-		{"sip info", func(t *testing.T) string { return callerScenario(t, info, infoBye) }},
-		{"in-band tones", func(t *testing.T) string { return callerScenario(t, inbandBody(t, debtorKeys), 2) }},
+		{"rfc4733", func(t *testing.T) string { return callerScenario(t, rfc4733Body(debtorKeys), 2) }, true},
+		{"sip info", func(t *testing.T) string { return callerScenario(t, info, infoBye) }, true},
+		{"in-band tones", func(t *testing.T) string { return callerScenario(t, inbandBody(t, debtorKeys), 2) }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel() // each its own hotline serve; the time is the caller's pauses
-			s := startServe(t)
-			runSipp(t, s, tt.scenario(t))
+			recs := t.TempDir()
+			s := startServe(t, "HOTLINE_RECORDING_DIR="+recs)
+			var extra []string
+			if tt.echo {
+				extra = append(extra, "-rtp_echo")
+			}
+			runSipp(t, s, tt.scenario(t), extra...)
 			checkDebtCall(t, s.waitEnded(t))
+			checkRecording(t, recs, tt.echo)
 		})
+	}
+}
+
+// checkRecording reads the call's stereo recording: the bot spoke (right
+// channel) for most of the call, and with sipp echoing, the caller's
+// channel carries that speech back — the audio sipp received.
+func checkRecording(t *testing.T, dir string, echo bool) {
+	t.Helper()
+	var files []string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".wav") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 1 {
+		t.Fatalf("recordings: %v", files)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	left, right, rate, err := audio.ReadWAVStereo(f)
+	if err != nil || rate != 8000 {
+		t.Fatalf("recording: %v (rate %d)", err, rate)
+	}
+	if d := time.Duration(len(right)) * time.Second / 8000; d < 15*time.Second {
+		t.Fatalf("recording lasts %v", d)
+	}
+	// Share of 20 ms frames with speech-level energy (> −40 dBFS).
+	voiced := func(pcm []int16) float64 {
+		n, v := 0, 0
+		for i := 0; i+160 <= len(pcm); i += 160 {
+			n++
+			if audio.DBFS(audio.RMS(pcm[i:i+160])) > -40 {
+				v++
+			}
+		}
+		return float64(v) / float64(max(n, 1))
+	}
+	t.Logf("recording: bot voiced %.0f%%, caller channel voiced %.0f%%", 100*voiced(right), 100*voiced(left))
+	if v := voiced(right); v < 0.4 {
+		t.Errorf("the bot spoke in %.0f%% of the call", 100*v)
+	}
+	if echo {
+		if v := voiced(left); v < 0.3 {
+			t.Errorf("sipp echoed speech in only %.0f%% of the call: it did not receive the bot's audio", 100*v)
+		}
 	}
 }
 
