@@ -196,7 +196,13 @@ const listenToDebt = 14 * time.Second
 // between the ACK and the BYE.
 func callerScenario(t *testing.T, body string, byeCSeq int) string {
 	t.Helper()
-	tmpl, err := os.ReadFile(filepath.Join("testdata", "sipp_caller.xml.tmpl"))
+	return scenarioFrom(t, "sipp_caller.xml.tmpl", body, byeCSeq)
+}
+
+// scenarioFrom fills a scenario template of testdata.
+func scenarioFrom(t *testing.T, name, body string, byeCSeq int) string {
+	t.Helper()
+	tmpl, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +219,12 @@ func pause(d time.Duration) string {
 	return fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", d.Milliseconds())
 }
 
-// rfc4733Body keys with sipp's pcaps (PT 101). A new play_pcap_audio
+// rfc4733Body keys with sipp's pcaps (PT 101), then listens.
+func rfc4733Body(keys string) string { return rfc4733Keys(keys) + pause(listenToDebt) }
+
+// rfc4733Keys keys with sipp's pcaps (PT 101). A new play_pcap_audio
 // aborts the previous one, hence the pauses.
-func rfc4733Body(keys string) string {
+func rfc4733Keys(keys string) string {
 	b := pause(300 * time.Millisecond)
 	for _, k := range keys {
 		name := map[rune]string{'#': "pound", '*': "star"}[k]
@@ -225,7 +234,7 @@ func rfc4733Body(keys string) string {
 		b += fmt.Sprintf("  <nop><action><exec play_pcap_audio=\"/usr/share/sip-tester/dtmf_2833_%s.pcap\"/></action></nop>\n", name)
 		b += pause(600 * time.Millisecond)
 	}
-	return b + pause(listenToDebt)
+	return b
 }
 
 // infoBody keys with SIP INFO (application/dtmf-relay); it returns the
@@ -398,5 +407,22 @@ func checkDebtCall(t *testing.T, call httpapi.CallView) {
 	}
 	if call.Termination != "caller_hung_up" {
 		t.Fatalf("termination = %q", call.Termination)
+	}
+}
+
+// TestSIPTransferByRefer: a verified debtor presses 0 inside consultant
+// hours and the assistant hands the call to the PBX queue with a blind
+// REFER; the PBX (sipp) accepts, reports success by NOTIFY, and the
+// assistant leaves the call. The session ends as transferred.
+func TestSIPTransferByRefer(t *testing.T) {
+	needTool(t, "sipp")
+	t.Parallel()
+	s := startServe(t,
+		"HOTLINE_CONSULTANTS_HOURS=mon-sun 00:00-24:00; hol 00:00-24:00",
+		"HOTLINE_SIP_TRANSFER_MODE=refer", "HOTLINE_SIP_TRANSFER_TARGET=sip:queue@127.0.0.1")
+	runSipp(t, s, scenarioFrom(t, "sipp_refer.xml.tmpl", rfc4733Keys("12345678#"+"02011980"+"0"), 0))
+	call := s.waitEnded(t)
+	if call.Verification != "verified" || call.Termination != "transferred:caller_request" {
+		t.Fatalf("call = %+v", call)
 	}
 }

@@ -53,6 +53,7 @@ func (a *app) newSIPServer(h *voice.Handler) (*sipgw.Server, error) {
 		MediaTimeout: c.MediaTimeout, MediaTimeoutInitial: c.MediaTimeoutInitial,
 		MaxCalls: c.MaxCalls, RingTime: c.RingTime, DrainTimeout: c.DrainTimeout,
 		AuthUsername: c.AuthUsername, AuthPassword: c.AuthPassword,
+		TransferMode: c.TransferMode, TransferTarget: c.TransferTarget,
 		Recording: sipgw.RecordingConfig{Dir: a.cfg.Recording.Dir, Retention: a.cfg.Recording.Retention},
 	}, h, a.log)
 }

@@ -65,10 +65,13 @@ func (s *Server) bridgeTransfer(ctx context.Context, c *call, target string, hea
 		_ = cons.Hangup(context.WithoutCancel(ctx), telephony.CauseBotHangup)
 		return c.endedResult()
 	}
-	cons.xfer.setHandedOff(true)
+	// The consultant leg is the bridge's too: its BYE completes the
+	// transfer, and its digits go nowhere.
+	_ = cons.takeAudio()
+	answered := time.Now()
 	log := c.log.With("consultant_call_id", cons.info.ID)
 	log.Info("consultant answered; bridged", "target", maskURI(target),
-		"ring", time.Since(start).Round(time.Millisecond), "consultant_codec", cons.Info().Codec)
+		"ring", answered.Sub(start).Round(time.Millisecond), "consultant_codec", cons.Info().Codec)
 
 	// Not ctx: a ctx meant to bound the attempt must not cut the
 	// conversation short. The legs' ends stop the bridge.
@@ -84,12 +87,12 @@ func (s *Server) bridgeTransfer(ctx context.Context, c *call, target string, hea
 	<-c.done
 	<-cons.done
 	log.Info("bridge ended", "ended_by", endedBy, "reason", err,
-		"talk", time.Since(start).Round(time.Second))
+		"talk", time.Since(answered).Round(time.Second))
 	return nil
 }
 
-// takeAudio hands the caller's audio to the bridge, unless the call is
-// already ending. From here a BYE from the caller completes the transfer.
+// takeAudio hands a leg's audio to the bridge, unless the leg is already
+// ending. From here the peer's BYE completes the transfer.
 func (c *call) takeAudio() bool {
 	c.xfer.mu.Lock()
 	defer c.xfer.mu.Unlock()

@@ -37,7 +37,8 @@ var errNoSubscription = errors.New("sipgw: no such refer subscription")
 // with CauseTransferred and nil is returned. Failure of any kind
 // (REFER refused, a final sipfrag ≥ 300, the subscription terminated
 // without a result, no result within ReferTimeout): the ringback stops
-// and ErrTransferFailed says why; the call carries on.
+// and ErrTransferFailed says why; the call carries on. The request's
+// Headers are not sent: the transferee places the consultant's call.
 func (s *Server) referTransfer(ctx context.Context, c *call, target string) error {
 	sub := &referSub{bell: make(chan struct{}, 1)}
 	c.xfer.mu.Lock()
