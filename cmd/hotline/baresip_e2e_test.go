@@ -93,8 +93,10 @@ rtp_ports 40000-40100
 		cs := s.calls(t, "live")
 		return len(cs) == 1 && strings.Contains(transcriptText(cs[0].Transcript), "Wierzycielem jest")
 	}, "the debt report")
-	time.Sleep(12 * time.Second)                       // the caller listens to the report (not synchronisation)
-	if _, err := cons.Write([]byte("b")); err != nil { // hang up
+	// The caller listens to the report (a person's pace, not synchronisation),
+	// then hangs up.
+	time.Sleep(12 * time.Second)
+	if _, err := cons.Write([]byte("b")); err != nil {
 		t.Fatal(err)
 	}
 	call := s.waitEnded(t)
