@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"hotline/assistant"
@@ -97,9 +98,13 @@ func (h *Handler) ServeCall(ctx context.Context, leg telephony.Leg) error {
 		log:  h.log.With("call_id", info.ID, "leg", info.Type),
 		keys: make(chan rune, 64),
 	}
+	// The call owns its goroutines: at the end they are cancelled, then
+	// waited for (defers run in reverse).
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(errors.New("voice: call over"))
-	go c.pumpEvents(ctx)
+	wg.Go(func() { c.pumpEvents(ctx) })
 	if h.opt.NewEars != nil {
 		ears, err := h.opt.NewEars(ctx)
 		if err != nil {
@@ -109,8 +114,8 @@ func (h *Handler) ServeCall(ctx context.Context, leg telephony.Leg) error {
 			c.speech = make(chan struct{}, 1)
 			c.transcripts = make(chan string, 4)
 			defer c.ears.Close()
-			go c.pumpAudio(ctx)
-			go c.pumpEars(ctx)
+			wg.Go(func() { c.pumpAudio(ctx) })
+			wg.Go(func() { c.pumpEars(ctx) })
 		}
 	}
 	err := c.run(ctx)
