@@ -164,7 +164,7 @@ func (t *turn) transferFailed() error {
 	t.st.TransferReason = ""
 	t.ask(pTransferFailed)
 	if t.st.Verified {
-		t.st.Phase = PhaseMenu // offerSlots moves on from the menu
+		t.goTo(PhaseMenu) // offerSlots moves on from the menu
 		return t.offerSlots()
 	}
 	t.ask(pConsultantsUnavailable)
