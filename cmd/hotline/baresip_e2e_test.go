@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,15 +64,16 @@ rtp_ports 40000-40100
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-e", "/dial sip:hotline@"+s.sip)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cancel()
-		_ = cmd.Wait()
-	}()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cancel(); <-exited })
 	cons, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(consPort))
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +103,17 @@ rtp_ports 40000-40100
 	}
 	call := s.waitEnded(t)
 	checkDebtCall(t, call)
-	cancel()
-	_ = cmd.Wait()
+	// Quit baresip cleanly ("q" on its console) so that sndfile finishes
+	// its WAV files; a killed baresip may leave them empty.
+	if _, err := cons.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-exited
+	}
 	// What baresip received from the bot: dump-*-dec.wav.
 	decs, _ := filepath.Glob(filepath.Join(dump, "*dec.wav"))
 	if len(decs) != 1 {
