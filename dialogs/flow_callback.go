@@ -8,9 +8,16 @@ import (
 	"hotline/telephony/speech/say"
 )
 
-// offerSlots offers the next free callback slots, or says there are none
-// and goes back to the menu (where 0 still reaches a consultant).
-func (t *turn) offerSlots() error {
+// offerSlots offers the next free callback slots as a new question, or
+// says there are none and goes back to the menu (where 0 still reaches a
+// consultant).
+func (t *turn) offerSlots() error { return t.offer(true) }
+
+// reoffer offers fresh slots within the current pick question (its
+// re-prompt count goes on).
+func (t *turn) reoffer() error { return t.offer(false) }
+
+func (t *turn) offer(newQuestion bool) error {
 	slots, err := t.slots()
 	if err != nil {
 		return err
@@ -23,7 +30,9 @@ func (t *turn) offerSlots() error {
 	if err := t.sayOffer(slots); err != nil {
 		return err
 	}
-	t.goTo(PhaseCallbackPick)
+	if newQuestion {
+		t.goTo(PhaseCallbackPick)
+	}
 	t.st.Slots = slots
 	return nil
 }
@@ -121,19 +130,4 @@ func (t *turn) book(at time.Time) error {
 	}
 	t.anythingElse()
 	return nil
-}
-
-// reoffer offers fresh slots within the current pick question.
-func (t *turn) reoffer() error {
-	slots, err := t.slots()
-	if err != nil {
-		return err
-	}
-	if len(slots) == 0 {
-		t.ask(pNoSlots)
-		t.anythingElse()
-		return nil
-	}
-	t.st.Slots = slots
-	return t.sayOffer(slots)
 }
