@@ -36,6 +36,9 @@ type Config struct {
 	Cases       CasesConfig       `yaml:"cases"`
 	Speech      SpeechConfig      `yaml:"speech"`
 	Recording   RecordingConfig   `yaml:"recording"`
+	WebRTC      WebRTCConfig      `yaml:"webrtc"`
+	Console     ConsoleConfig     `yaml:"console"`
+	Outbound    OutboundConfig    `yaml:"outbound"`
 
 	loc *time.Location
 }
@@ -345,6 +348,9 @@ func (c *Config) Validate() error {
 	if c.Audit.MaxLen < 1000 {
 		bad("audit.max_len", "must be at least 1000, got %d", c.Audit.MaxLen)
 	}
+	c.WebRTC.check(bad)
+	c.Console.check(bad)
+	c.Outbound.check(bad)
 	if len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
