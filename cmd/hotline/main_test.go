@@ -24,6 +24,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// A test re-run inside a private network namespace (browser tests,
+	// see inPrivateNetwork) reuses the binary its parent built.
+	if b := os.Getenv(envTestBinary); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "hotline-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,54 @@
+// Shared Playwright set-up for the Go browser tests (cmd/hotline/browser_test.go).
+// Chromium flags from reference/telephony.md §5: fake microphone from a WAV,
+// permission granted, loopback ICE candidates allowed, no sandbox (root).
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function env(name, fallback) {
+  const v = process.env[name];
+  if (v === undefined || v === '') {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`missing env ${name}`);
+  }
+  return v;
+}
+
+// launch starts headless Chromium; fakeAudio is an absolute WAV path or ''.
+export async function launch(fakeAudio = process.env.FAKE_AUDIO || '') {
+  const args = [
+    '--no-sandbox', '--disable-gpu',
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+  ];
+  if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}`);
+  const userDataDir = mkdtempSync(join(tmpdir(), 'hotline-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 800 },
+    permissions: ['microphone'],
+  });
+  return context;
+}
+
+// log prints a progress line the Go test may react to.
+export function log(...parts) { console.log(parts.join(' ')); }
+
+// result prints the one RESULT line the Go test parses.
+export function result(obj) { console.log('RESULT ' + JSON.stringify(obj)); }
+
+// screenshot saves page as ARTIFACTS/<name>.png.
+export async function screenshot(page, name) {
+  const path = join(env('ARTIFACTS'), `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  log('screenshot', path);
+  return path;
+}
+
+// main runs fn and exits non-zero with the error on failure.
+export function main(fn) {
+  fn().then(() => process.exit(0), (err) => { console.error(err && err.stack || err); process.exit(1); });
+}
