@@ -56,6 +56,12 @@ type NodeObserver interface {
 	ObserveNode(node string, d time.Duration, err error)
 }
 
+// TurnObserver, if Options.Observer also implements it, receives every
+// turn Handle applied (assistant/telemetry counts transfers from it).
+type TurnObserver interface {
+	ObserveTurn(t Turn)
+}
+
 // Options configure an Engine.
 type Options struct {
 	Flow     *dialogs.Flow
@@ -77,6 +83,7 @@ type Engine struct {
 	graph compose.Runnable[*turn, *turn]
 	cbs   compose.Option
 	log   *slog.Logger
+	mem   memory // last good sessions of live calls (outage.go)
 }
 
 // New compiles the turn graph once; the Engine shares it across calls.
@@ -142,7 +149,7 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 	if in.At.IsZero() {
 		in.At = e.opt.Now()
 	}
-	s, err := e.opt.Sessions.Load(ctx, callID)
+	s, err := e.load(ctx, callID)
 	if errors.Is(err, session.ErrNotFound) {
 		return Turn{}, fmt.Errorf("%w: %s", ErrUnknownCall, callID)
 	}
@@ -154,6 +161,9 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 	}
 	t := &turn{callID: callID, state: s.Dialog, input: in}
 	out, err := e.graph.Invoke(ctx, t, e.cbs)
+	if err != nil && IsOutage(err) {
+		out, err = e.outageTurn(ctx, t, err)
+	}
 	if err != nil {
 		if errors.Is(err, dialogs.ErrEnded) {
 			return Turn{}, ErrCallEnded
@@ -167,7 +177,7 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 		return Turn{}, err
 	}
 	e.apply(s, out)
-	if err := e.opt.Sessions.Save(ctx, s); err != nil {
+	if err := e.save(ctx, s); err != nil {
 		if errors.Is(err, session.ErrConflict) {
 			return Turn{}, fmt.Errorf("%w: %s", ErrConflict, callID)
 		}
@@ -188,7 +198,11 @@ func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (T
 	}
 	e.log.Debug("turn", "call_id", callID, "input", in.Kind.String(), "phase", string(out.state.Phase),
 		"intent", string(out.intent.Kind), "action", string(out.reply.Action.Kind), "version", s.Version)
-	return Turn{Reply: out.reply, Lines: out.lines, Transfer: out.transfer, Ended: out.state.Phase == dialogs.PhaseEnded}, nil
+	res := Turn{Reply: out.reply, Lines: out.lines, Transfer: out.transfer, Ended: out.state.Phase == dialogs.PhaseEnded}
+	if o, ok := e.opt.Observer.(TurnObserver); ok {
+		o.ObserveTurn(res)
+	}
+	return res, nil
 }
 
 // Text renders one utterance as Polish text with the engine's prompts.
@@ -264,7 +278,7 @@ func (e *Engine) Finish(ctx context.Context, callID, cause string) error {
 	if err != nil && !errors.Is(err, ErrCallEnded) {
 		return err
 	}
-	s, err := e.opt.Sessions.Load(ctx, callID)
+	s, err := e.load(ctx, callID)
 	if err != nil {
 		return fmt.Errorf("assistant: finish: %w", err)
 	}
@@ -279,7 +293,7 @@ func (e *Engine) Finish(ctx context.Context, callID, cause string) error {
 			s.Termination = cause
 		}
 	}
-	if err := e.opt.Sessions.Save(ctx, s); err != nil {
+	if err := e.save(ctx, s); err != nil {
 		return fmt.Errorf("assistant: finish: %w", err)
 	}
 	return nil

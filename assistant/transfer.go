@@ -24,6 +24,11 @@ type TransferContext struct {
 // (after the turn that issued the transfer was saved).
 func (e *Engine) TransferContext(ctx context.Context, callID, reason string) (*TransferContext, error) {
 	s, err := e.opt.Sessions.LoadFull(ctx, callID)
+	if m, ok := e.mem.get(callID); IsOutage(err) && ok {
+		// A transfer needs no Redis: the consultant gets what this
+		// instance remembers (the transcript since the last load).
+		s, err = m.s, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("assistant: transfer context: %w", err)
 	}

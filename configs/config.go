@@ -258,8 +258,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis.URL != "" {
 		u, err := url.Parse(c.Redis.URL)
-		if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
-			bad("redis.url", "must be redis://host:port/db, rediss://… or unix://…")
+		if err != nil || !slices.Contains([]string{"redis", "rediss", "unix",
+			"redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster"}, u.Scheme) {
+			bad("redis.url", "must be redis://host:port/db, rediss://…, unix://…, "+
+				"redis+sentinel://sentinel:26379/db?master_name=NAME&addr=sentinel2:26379 or "+
+				"redis+cluster://node:6379?addr=node2:6379")
 		}
 	}
 	if c.Redis.Prefix == "" || strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {

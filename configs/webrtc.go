@@ -1,7 +1,52 @@
 package configs
 
-// WebRTCConfig configures browser calls (telephony/webrtcgw).
-type WebRTCConfig struct{}
+import (
+	"net"
+	"strings"
+	"time"
+)
+
+// WebRTCConfig configures browser calls (telephony/webrtcgw): the test
+// call page at / and its signalling at /webrtc.
+type WebRTCConfig struct {
+	// Enabled serves the page and takes browser calls.
+	Enabled bool `yaml:"enabled"`
+	// ICEServers are STUN/TURN URLs for the server's PeerConnections
+	// (stun:host:port, turn:host:port); empty: host candidates only.
+	ICEServers []string `yaml:"ice_servers"`
+	// NAT1To1IPs are public IPs announced instead of the local ones (a
+	// server behind 1:1 NAT).
+	NAT1To1IPs []string `yaml:"nat_1to1_ips"`
+	// UDPPortMin/Max bound the ICE UDP ports; both 0: any port.
+	UDPPortMin int `yaml:"udp_port_min"`
+	UDPPortMax int `yaml:"udp_port_max"`
+	// LoopbackOnly gathers only 127.0.0.1 candidates: for tests in a
+	// private network namespace, never for production.
+	LoopbackOnly bool          `yaml:"loopback_only"`
+	MediaTimeout time.Duration `yaml:"media_timeout"` // no RTP (or ICE failed) for this long ends a call
+	MaxCalls     int           `yaml:"max_calls"`     // 0: unlimited; beyond it the page hears "busy"
+}
 
 // check reports problems through bad, keys named as in the YAML file.
-func (c WebRTCConfig) check(bad func(key, format string, args ...any)) {}
+func (c WebRTCConfig) check(bad func(key, format string, args ...any)) {
+	for _, u := range c.ICEServers {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			bad("webrtc.ice_servers", "%q is not a stun:, turn: or turns: URL", u)
+		}
+	}
+	for _, ip := range c.NAT1To1IPs {
+		if net.ParseIP(ip) == nil {
+			bad("webrtc.nat_1to1_ips", "%q is not an IP address", ip)
+		}
+	}
+	if (c.UDPPortMin != 0 || c.UDPPortMax != 0) &&
+		(c.UDPPortMin < 1024 || c.UDPPortMax > 65535 || c.UDPPortMin > c.UDPPortMax) {
+		bad("webrtc.udp_port_min/max", "need both 0, or 1024 <= min <= max <= 65535, got %d..%d", c.UDPPortMin, c.UDPPortMax)
+	}
+	if c.MediaTimeout <= 0 {
+		bad("webrtc.media_timeout", "must be a positive duration, got %s", c.MediaTimeout)
+	}
+	if c.MaxCalls < 0 {
+		bad("webrtc.max_calls", "must not be negative")
+	}
+}

@@ -92,6 +92,8 @@ func (t *turn) dispatch(in Input, it Intent) error {
 	case InputHangup:
 		t.end(ActionHangup, ReasonCallerHangup)
 		return nil
+	case InputOutage:
+		return t.outage()
 	case InputStart:
 		if t.st.Phase != PhaseStart {
 			return fmt.Errorf("%w: start in phase %q", ErrBadInput, t.st.Phase)
@@ -106,8 +108,14 @@ func (t *turn) dispatch(in Input, it Intent) error {
 	case PhaseStart:
 		// Input before the greeting (the engine sends InputStart first):
 		// the caller still hears the greeting and the notices.
+		if t.st.Outbound {
+			t.startOutbound()
+			return nil
+		}
 		t.start()
 		return nil
+	case PhaseRightParty:
+		return t.rightParty(it)
 	case PhaseCaseNumber:
 		return t.caseNumber(it)
 	case PhaseBirthDate:
@@ -118,6 +126,8 @@ func (t *turn) dispatch(in Input, it Intent) error {
 		return t.menu(it)
 	case PhaseCallbackPick:
 		return t.callbackPick(it)
+	case PhaseOutage:
+		return t.outageChoice(it)
 	}
 	return fmt.Errorf("%w: unknown phase %q", ErrBadInput, t.st.Phase)
 }
@@ -132,12 +142,14 @@ func (f *Flow) expect(st State) Expect {
 	case PhaseBirthDate:
 		// Eight keys end the entry at once; an early # ends it too.
 		e.Kind, e.MaxDigits, e.Finish = ExpectBirthDate, len("DDMMYYYY"), "#"
-	case PhaseMenu:
+	case PhaseMenu, PhaseOutage:
 		e.Kind, e.MaxDigits = ExpectMenu, 1
 	case PhaseFailed:
 		e.Kind, e.MaxDigits, e.Options = ExpectChoice, 1, failedOptions
 	case PhaseCallbackPick:
 		e.Kind, e.MaxDigits, e.Options = ExpectSlot, 1, len(st.Slots)
+	case PhaseRightParty:
+		e.Kind, e.MaxDigits, e.Options = ExpectChoice, 1, rightPartyOptions
 	default:
 		return Expect{}
 	}

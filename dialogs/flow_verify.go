@@ -71,6 +71,15 @@ func (t *turn) unverified(it Intent) (bool, error) {
 // birth. Only VerdictVerified sets State.Verified.
 func (t *turn) verify(birthDate string) error {
 	number := t.st.PendingCase
+	if number == "" && t.st.Outbound && t.st.Target != "" {
+		if !t.st.RightParty {
+			// Never verify before the right-party check: ask it.
+			t.ask(t.f.worded(pRightPartyAgain))
+			t.goTo(PhaseRightParty)
+			return nil
+		}
+		number = t.st.Target // a restored outbound state: the number is known
+	}
 	if number == "" {
 		// A restored state without a number cannot verify; ask again.
 		t.ask(t.f.worded(pCaseNumberAgain))
@@ -101,6 +110,13 @@ func (t *turn) verify(birthDate string) error {
 		t.st.Attempts++
 		if t.st.Attempts >= t.f.cfg.MaxAttempts {
 			return t.fail(pVerifyFailed, ReasonNotVerified)
+		}
+		if t.st.Outbound && t.st.Target != "" {
+			// The number is the call's own; only the date is asked again.
+			t.st.PendingCase = t.st.Target
+			t.ask(pVerifyRejected, t.f.worded(pBirthDateAgain))
+			t.goTo(PhaseBirthDate)
+			return nil
 		}
 		// One answer for every kind of mismatch, including "no such case".
 		t.ask(pVerifyRejected, t.f.worded(pCaseNumberAgain))

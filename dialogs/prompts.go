@@ -68,12 +68,35 @@ const (
 	pComplaintsBodies   = "complaints_bodies"
 	pContactInfo        = "contact_info"
 
+	// Outbound: the right-party check (flow_outbound.go).
+	pOutboundPurpose     = "outbound_purpose"
+	pRightPartyAsk       = "right_party_ask"   // +speech
+	pRightPartyAgain     = "right_party_again" // +speech
+	pRightPartyConfirmed = "right_party_confirmed"
+	pWrongParty          = "wrong_party"
+	pPartyAbsent         = "party_absent"
+
 	// Menu 0 and the end.
 	pTransfer               = "transfer"
 	pTransferFailed         = "transfer_failed"
 	pConsultantsUnavailable = "consultants_unavailable"
 	pGoodbye                = "goodbye"
+
+	// The case data cannot be reached (flow_outage.go).
+	pDataUnavailable       = "data_unavailable"
+	pOutageOptions         = "outage_options"
+	pOutageOptionsVerified = "outage_options_verified"
 )
+
+// Prompts the voice layer says while a caller waits in the consultants'
+// queue (assistant/voice), outside the flow.
+const (
+	PromptQueueWait     = "queue_wait"     // everyone is busy, please hold
+	PromptQueuePosition = "queue_position" // followed by the place in line as a number
+)
+
+// HoldPromptIDs returns the prompt ids said in the consultants' queue.
+func HoldPromptIDs() []string { return []string{PromptQueuePosition, PromptQueueWait} }
 
 // speechSuffix names the twin of a prompt worded for callers who may speak.
 const speechSuffix = "_speech"
@@ -81,7 +104,7 @@ const speechSuffix = "_speech"
 // withSpeechTwin lists the prompts that have a "_speech" twin.
 func withSpeechTwin() []string {
 	return []string{pAskCaseNumber, pCaseNumberAgain, pAskBirthDate, pBirthDateAgain,
-		pFailedOptions, pMenu, pMenuShort, pSlotChoose}
+		pFailedOptions, pMenu, pMenuShort, pSlotChoose, pRightPartyAsk, pRightPartyAgain}
 }
 
 // PromptIDs returns every prompt id the flow can use, sorted. The prompt
@@ -97,6 +120,8 @@ func PromptIDs() []string {
 		pCallbackOffer, pSlotOption, pAtHour, pSlotUnavailable, pNoSlots, pCallbackBooked,
 		pComplaintsHow, pComplaintsDeadline, pComplaintsChannel, pComplaintsBodies, pContactInfo,
 		pTransfer, pTransferFailed, pConsultantsUnavailable, pGoodbye,
+		pOutboundPurpose, pRightPartyConfirmed, pWrongParty, pPartyAbsent,
+		pDataUnavailable, pOutageOptions, pOutageOptionsVerified,
 	}
 	for _, id := range withSpeechTwin() {
 		ids = append(ids, id, id+speechSuffix)

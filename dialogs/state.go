@@ -40,6 +40,20 @@ type State struct {
 	// LastDisclosed are the disclosures LastSay makes; a repeat records
 	// them again, because the facts are said again.
 	LastDisclosed []DisclosureKind `json:"last_disclosed,omitempty"`
+
+	// Outbound marks a call the assistant placed (see NewOutbound).
+	Outbound bool `json:"outbound,omitempty"`
+	// Target is the case number an outbound call is for. It is not
+	// verified and never said; verification checks the date of birth
+	// against it once the callee confirmed being the person called.
+	Target string `json:"target,omitempty"`
+	// RightParty is true once the callee of an outbound call said they are
+	// the person called (before that, no verification is even asked).
+	RightParty bool `json:"right_party,omitempty"`
+
+	// Resume is the phase an outage interrupted (PhaseOutage): "try
+	// again" asks its question once more.
+	Resume Phase `json:"resume,omitempty"`
 }
 
 // Expect tells what the current phase waits for: the question's input

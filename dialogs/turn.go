@@ -123,6 +123,10 @@ func (t *turn) again() error {
 		t.ask(t.f.worded(pMenu))
 	case PhaseCallbackPick:
 		return t.sayOffer(t.st.Slots)
+	case PhaseRightParty:
+		t.ask(t.f.worded(pRightPartyAgain))
+	case PhaseOutage:
+		t.outageOptions()
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ const (
 	PhaseFailed       Phase = "failed"        // verification failed 3×: 1 consultant, 2 goodbye
 	PhaseMenu         Phase = "menu"          // verified, main menu
 	PhaseCallbackPick Phase = "callback_pick" // choosing a callback slot
+	PhaseRightParty   Phase = "right_party"   // outbound: is this the person called? 1 yes, 2 no, 3 absent
+	PhaseOutage       Phase = "outage"        // case data unreachable: 0 consultant, 3 callback, 1 try again
 	PhaseEnded        Phase = "ended"         // conversation over (hangup or transfer issued)
 )
 
@@ -43,9 +45,13 @@ const (
 	// InputTransferFailed: the transfer the flow asked for did not reach a
 	// consultant; the caller is back with the assistant.
 	InputTransferFailed
+	// InputOutage: the engine could not reach the case data (Redis is
+	// down) to answer the caller's last input; the flow apologises and
+	// offers what works without it (flow_outage.go).
+	InputOutage
 )
 
-var inputKindNames = [...]string{"unknown", "start", "keys", "speech", "timeout", "hangup", "transfer_failed"}
+var inputKindNames = [...]string{"unknown", "start", "keys", "speech", "timeout", "hangup", "transfer_failed", "outage"}
 
 // String returns the input kind's name.
 func (k InputKind) String() string {
@@ -138,13 +144,14 @@ type Action struct {
 // Action reasons: why the flow ended the conversation. They label the
 // call's termination and tell a consultant why a transfer came.
 const (
-	ReasonCallerHangup  = "caller_hangup"   // the caller hung up
-	ReasonCallerDone    = "caller_done"     // the caller said goodbye or chose to end
-	ReasonCallerRequest = "caller_request"  // the caller asked for a consultant
-	ReasonCaseLocked    = "case_locked"     // self-service is locked for the case
-	ReasonNoInput       = "no_input"        // the caller stopped answering
-	ReasonNotVerified   = "not_verified"    // identity could not be confirmed
-	ReasonTransferFail  = "transfer_failed" // no consultant took the transfer
+	ReasonCallerHangup  = "caller_hangup"    // the caller hung up
+	ReasonCallerDone    = "caller_done"      // the caller said goodbye or chose to end
+	ReasonCallerRequest = "caller_request"   // the caller asked for a consultant
+	ReasonCaseLocked    = "case_locked"      // self-service is locked for the case
+	ReasonNoInput       = "no_input"         // the caller stopped answering
+	ReasonNotVerified   = "not_verified"     // identity could not be confirmed
+	ReasonTransferFail  = "transfer_failed"  // no consultant took the transfer
+	ReasonDataOutage    = "data_unavailable" // the case data could not be reached
 )
 
 // DisclosureKind names one fact about a case told to the caller.

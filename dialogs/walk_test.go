@@ -26,7 +26,10 @@ import (
 //     walk of eight every step continues from the decoded copy, as the
 //     engine does; the others skip it to keep the test fast);
 //   - attempts, re-prompts and Verify calls stay within the config, and a
-//     silent caller is hung up on within 2×(MaxReprompts+1) timeouts.
+//     silent caller is hung up on within 2×(MaxReprompts+1) timeouts;
+//   - one walk in three is an outbound call: before the callee says they
+//     are the person called, no Verify call and only neutral prompts (see
+//     checkOutbound), and its outcome matches how it ended.
 func TestRandomWalks(t *testing.T) {
 	walks := 100_000
 	if testing.Short() || raceEnabled {
@@ -133,6 +136,16 @@ func randomWalk(t *testing.T, seed uint64, seen map[string]bool) (dialogs.State,
 	speechIDs := !cfg.SpeechInput
 
 	var st dialogs.State
+	outbound := seed%3 == 2
+	if outbound {
+		// An outbound call for a case number on file (not verified), or
+		// a callback asked for without one.
+		target := wk.caseNumber()
+		if r.IntN(5) == 0 {
+			target = ""
+		}
+		st = dialogs.NewOutbound(target)
+	}
 	at := now
 	steps := 1 + r.IntN(60)
 	for i := 0; st.Phase != dialogs.PhaseEnded; i++ {
@@ -162,6 +175,7 @@ func randomWalk(t *testing.T, seed uint64, seen map[string]bool) (dialogs.State,
 			}
 		}
 		checkStep(t, seed, cfg, w, wasVerified, st, r, at)
+		checkOutbound(t, seed, outbound, w, st, r)
 		if i >= steps && st.Phase == dialogs.PhaseEnded && r.Action != hang("no_input") {
 			t.Errorf("seed %d: silence ended with %+v", seed, r.Action)
 		}
@@ -178,6 +192,20 @@ func randomWalk(t *testing.T, seed uint64, seen map[string]bool) (dialogs.State,
 			}
 			checkStep(t, seed, cfg, w, wasVerified, st, rr, at)
 		}
+		if st.Phase != dialogs.PhaseEnded && i < steps && wk.r.IntN(10) == 0 {
+			// The engine could not reach the case data (Redis down).
+			wasVerified := st.Verified
+			rr, err := step(f, &st, event{in: dialogs.Input{Kind: dialogs.InputOutage, At: at}})
+			if err != nil {
+				t.Errorf("seed %d step %d outage: %v", seed, i, err)
+				return st, w.verified
+			}
+			for _, id := range promptIDs(rr) {
+				seen[id] = true
+			}
+			checkStep(t, seed, cfg, w, wasVerified, st, rr, at)
+			checkOutbound(t, seed, outbound, w, st, rr)
+		}
 		if fullJSON {
 			st = roundTrip(t, st)
 		}
@@ -193,6 +221,48 @@ func randomWalk(t *testing.T, seed uint64, seen map[string]bool) (dialogs.State,
 		t.Errorf("seed %d: verified without the good case (Verify calls %v)", seed, w.verified)
 	}
 	return st, w.verified
+}
+
+// beforeRightParty are the only prompts an outbound callee hears before
+// saying they are the person called: nothing about a case or a debt.
+var beforeRightParty = []string{"greeting", "notice_ai", "notice_recording", "outbound_purpose",
+	"right_party_ask", "right_party_ask_speech", "right_party_again", "right_party_again_speech",
+	"not_heard", "not_understood", "invalid_choice", "wrong_party", "party_absent", "goodbye",
+	"data_unavailable"}
+
+// checkOutbound asserts the outbound invariants: before the right-party
+// check no Verify call and only the neutral prompts; verified only after
+// it; inbound calls never see the check.
+func checkOutbound(t *testing.T, seed uint64, outbound bool, w *world, st dialogs.State, r dialogs.Reply) {
+	t.Helper()
+	if !outbound {
+		if st.Outbound || st.RightParty || st.Phase == dialogs.PhaseRightParty {
+			t.Errorf("seed %d: inbound call in the outbound flow: %+v", seed, st)
+		}
+		return
+	}
+	if !st.RightParty {
+		if len(w.verified) > 0 || st.PendingCase != "" || st.Verified {
+			t.Errorf("seed %d: verification before the right-party check: %+v (Verify calls %v)", seed, st, w.verified)
+		}
+		for _, id := range promptIDs(r) {
+			if !slices.Contains(beforeRightParty, id) {
+				t.Errorf("seed %d: %q said before the right-party check", seed, id)
+			}
+		}
+	}
+	if st.Phase == dialogs.PhaseEnded {
+		want := dialogs.OutcomeNoAnswer
+		switch {
+		case st.RightParty:
+			want = dialogs.OutcomeRightParty
+		case r.Action.Reason == dialogs.ReasonWrongParty:
+			want = dialogs.OutcomeWrongParty
+		}
+		if got := dialogs.Outcome(st, r.Action); got != want {
+			t.Errorf("seed %d: outcome %q, want %q", seed, got, want)
+		}
+	}
 }
 
 // checkStep asserts the per-step invariants.
@@ -243,8 +313,10 @@ func checkStep(t *testing.T, seed uint64, cfg dialogs.Config, w *world, wasVerif
 
 var allowedReasons = map[dialogs.ActionKind][]string{
 	dialogs.ActionHangup: {dialogs.ReasonCallerHangup, dialogs.ReasonCallerDone, dialogs.ReasonNoInput, dialogs.ReasonTransferFail,
-		dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked},
-	dialogs.ActionTransfer: {dialogs.ReasonCallerRequest, dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked},
+		dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked, dialogs.ReasonWrongParty, dialogs.ReasonPartyAbsent,
+		dialogs.ReasonDataOutage},
+	dialogs.ActionTransfer: {dialogs.ReasonCallerRequest, dialogs.ReasonNotVerified, dialogs.ReasonCaseLocked,
+		dialogs.ReasonDataOutage},
 }
 
 // roundTrip encodes and decodes st as the session store does, and checks

@@ -152,3 +152,27 @@ type HandlerFunc func(ctx context.Context, leg Leg) error
 
 // ServeCall calls f.
 func (f HandlerFunc) ServeCall(ctx context.Context, leg Leg) error { return f(ctx, leg) }
+
+// Note is a message for the person on a leg's screen (the browser call
+// page), not for their ear: the assistant's line as a subtitle, the call
+// state, a transfer in progress, the hangup.
+type Note struct {
+	Kind string            // NoteSubtitle, NoteState, NoteTransfer, NoteHangup …
+	Text string            // human-readable (Polish) text, if any
+	Data map[string]string // details, e.g. "state": "connected"
+}
+
+// Note kinds.
+const (
+	NoteSubtitle = "subtitle" // Text: what the assistant says
+	NoteState    = "state"    // Data["state"]: the call's state
+	NoteTransfer = "transfer" // Data["state"]: "started" | "failed" | "done"
+	NoteHangup   = "hangup"   // Data["cause"]: the termination cause
+)
+
+// Notifier is implemented by legs that have a screen beside the audio
+// (WebRTC): handlers type-assert a Leg to it. Notify never blocks the
+// call; notes may be dropped when the screen cannot keep up.
+type Notifier interface {
+	Notify(n Note)
+}

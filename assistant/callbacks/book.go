@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"hotline/dialogs"
 )
 
 // bookScript stores a booking atomically: capacity check, slot counter,
@@ -179,8 +177,8 @@ func (s *Service) store(ctx context.Context, cb Callback) (Callback, error) {
 		case 1:
 			return cb, nil
 		case -1:
-			return Callback{}, fmt.Errorf("callbacks: slot %s is full: %w",
-				cb.Slot.Format("2006-01-02 15:04"), dialogs.ErrSlotUnavailable)
+			return Callback{}, fmt.Errorf("callbacks: slot %s: %w",
+				cb.Slot.Format("2006-01-02 15:04"), ErrSlotFull)
 		}
 		// -2: the call booked concurrently; look again.
 	}
@@ -231,6 +229,28 @@ func (s *Service) Get(ctx context.Context, id string) (Callback, error) {
 		return Callback{}, fmt.Errorf("callbacks: get %s: %w", id, err)
 	}
 	return cb, nil
+}
+
+// Update rewrites one record through f, keeping its expiry; the due set
+// is not touched (the dialer moves ids itself). Only the holder of the
+// callback's lease should call it: the read and the write are not one step.
+func (s *Service) Update(ctx context.Context, id string, f func(*Callback)) error {
+	cb, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	f(&cb)
+	data, err := json.Marshal(cb)
+	if err != nil {
+		return fmt.Errorf("callbacks: update: %w", err)
+	}
+	if err := s.rdb.SetArgs(ctx, s.recordKey(id), data, redis.SetArgs{KeepTTL: true, Mode: "XX"}).Err(); err != nil {
+		if errors.Is(err, redis.Nil) {
+			return ErrNotFound
+		}
+		return fmt.Errorf("callbacks: update: %w", err)
+	}
+	return nil
 }
 
 // List returns the scheduled callbacks with From <= At < to, in time

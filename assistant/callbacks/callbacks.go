@@ -67,12 +67,21 @@ const (
 const (
 	StatusScheduled = "scheduled"
 	StatusReplaced  = "replaced" // the same call booked another slot
+	// Set by the dialer (assistant/outbound) as it works the callback.
+	StatusClaimed  = "claimed"  // an instance holds a lease on it
+	StatusDialling = "dialling" // the call is being placed or is live
+	StatusRetry    = "retry"    // back in the due set for another attempt
+	StatusDone     = "done"     // the debtor was reached (or it ended for good)
+	StatusFailed   = "failed"   // no more attempts allowed
 )
 
 // Sentinel errors; slot problems wrap dialogs.ErrSlotUnavailable.
 var (
 	ErrNotFound = errors.New("callbacks: not found")
 	ErrInvalid  = errors.New("callbacks: invalid request")
+	// ErrSlotFull: the slot is valid but has no capacity left (it wraps
+	// dialogs.ErrSlotUnavailable, so callers that do not care see that).
+	ErrSlotFull = fmt.Errorf("callbacks: slot full: %w", dialogs.ErrSlotUnavailable)
 )
 
 // Callback is one stored callback.
@@ -86,6 +95,8 @@ type Callback struct {
 	Source     string    `json:"source"`
 	Status     string    `json:"status"`
 	CreatedAt  time.Time `json:"created_at"`
+	Attempts   int       `json:"attempts,omitempty"` // dial attempts made (assistant/outbound)
+	Outcome    string    `json:"outcome,omitempty"`  // outcome of the last attempt
 }
 
 // Config tunes the slots. Zero fields take the defaults.
@@ -145,6 +156,13 @@ func New(rdb redis.UniversalClient, prefix string, cfg Config) (*Service, error)
 	}
 	return &Service{rdb: rdb, prefix: prefix, cfg: cfg}, nil
 }
+
+// SlotLength is the length of one slot (a callback at a slot start is
+// expected within [start, start+SlotLength)).
+func (s *Service) SlotLength() time.Duration { return s.cfg.SlotLength }
+
+// Location is the time zone slots are evaluated in.
+func (s *Service) Location() *time.Location { return s.cfg.Hours.Location() }
 
 func (s *Service) recordKey(id string) string { return s.prefix + KeyCallback + id }
 func (s *Service) dueKey() string             { return s.prefix + KeyDue }

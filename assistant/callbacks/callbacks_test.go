@@ -219,7 +219,7 @@ func TestRebookFreesOldSlot(t *testing.T) {
 		if err := s.Book(ctx, "A", "111111", eleven); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Book(ctx, "B", "222222", eleven); !errors.Is(err, dialogs.ErrSlotUnavailable) {
+		if err := s.Book(ctx, "B", "222222", eleven); !errors.Is(err, dialogs.ErrSlotUnavailable) || !errors.Is(err, ErrSlotFull) {
 			t.Fatalf("B into a full slot: %v", err)
 		}
 		// Same call, same slot: allowed although the slot is full.

@@ -1,6 +1,9 @@
-// Package consultants decides whether a caller can be handed to a human.
-// For now that is the consultants' working hours; presence and the waiting
-// queue (the console issue) build on this.
+// Package consultants hands callers to humans: working hours (Hours),
+// and the Service shared by every instance through Redis: consultants'
+// presence with a heartbeat, the waiting queue in fair (FIFO) order with
+// an atomic claim, offers to one consultant at a time with the screen-pop,
+// notes stored with the call, and events published so every instance's
+// console sees them.
 package consultants
 
 import (

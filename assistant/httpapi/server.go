@@ -23,12 +23,17 @@ type Check struct {
 	Fn   func(ctx context.Context) error
 }
 
+// LoadProbe reports the live calls of the instance and its configured
+// limit (0: unlimited), for /healthz.
+type LoadProbe func() (active, limit int)
+
 // Server serves hotline's HTTP endpoints.
 type Server struct {
 	e        *echo.Echo
 	log      *slog.Logger
 	checks   []Check
 	draining atomic.Bool
+	load     atomic.Pointer[LoadProbe]
 }
 
 // New builds the server. Checks run on every GET /readyz.
@@ -74,7 +79,20 @@ func (s *Server) Echo() *echo.Echo { return s.e }
 // Drain makes /readyz answer 503 so load balancers stop sending work.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// SetLoad makes /healthz answer 429 Too Many Requests while the probe
+// reports the instance at or above its call limit, so a load balancer
+// that health-checks over HTTP sends new calls elsewhere (the process is
+// healthy, just full).
+func (s *Server) SetLoad(p LoadProbe) { s.load.Store(&p) }
+
 func (s *Server) healthz(c echo.Context) error {
+	if p := s.load.Load(); p != nil && *p != nil {
+		if active, limit := (*p)(); limit > 0 && active >= limit {
+			return c.JSON(http.StatusTooManyRequests, map[string]any{
+				"status": "full", "active_calls": active, "max_calls": limit,
+			})
+		}
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 

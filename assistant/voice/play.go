@@ -33,6 +33,7 @@ func (c *call) play(ctx context.Context, u say.Utterance, typed *[]rune) (bool, 
 	if !u.NoBargeIn && len(c.ahead)+len(*typed) > 0 {
 		return true, nil // the caller has already answered
 	}
+	c.subtitle(u) // on the caller's screen, if the leg has one (WebRTC)
 	st, err := c.h.opt.Speaker.Render(ctx, u)
 	if err != nil {
 		// One utterance that cannot be rendered (e.g. free text without a

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hotline/assistant"
@@ -63,13 +64,20 @@ type Options struct {
 	InterDigitTimeout time.Duration
 	// TransferTarget is passed to Leg.Transfer ("" = the gateway's default).
 	TransferTarget string
-	Logger         *slog.Logger
+	// Queue, when set, replaces Leg.Transfer: the caller waits in the
+	// consultants' queue with hold audio and is bridged to the consultant
+	// who answers (queue.go).
+	Queue  ConsultantQueue
+	Logger *slog.Logger
 }
 
 // Handler serves calls; it implements telephony.Handler.
 type Handler struct {
 	opt Options
 	log *slog.Logger
+	// calls counts conversations in flight, up to their Engine.Finish:
+	// a drain waits for them (Wait) before the stores close.
+	calls sync.WaitGroup
 }
 
 var _ telephony.Handler = (*Handler)(nil)
@@ -88,15 +96,39 @@ func New(opt Options) (*Handler, error) {
 	return &Handler{opt: opt, log: opt.Logger}, nil
 }
 
+// Wait returns once no conversation is in flight (each has recorded its
+// end with Engine.Finish), or ctx's error. The telephony side counts a
+// call over when its dialog ends, which can be before the handler has
+// written the end of the session: a drain must wait for both.
+func (h *Handler) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // ServeCall runs one call's conversation until it ends.
 func (h *Handler) ServeCall(ctx context.Context, leg telephony.Leg) error {
+	return h.serve(ctx, leg, nil)
+}
+
+// serve runs one call's conversation; start opens it (nil: Engine.Start,
+// the inbound opening).
+func (h *Handler) serve(ctx context.Context, leg telephony.Leg, start func(context.Context) (assistant.Turn, error)) error {
+	h.calls.Add(1)
+	defer h.calls.Done()
 	info := leg.Info()
 	c := &call{
-		h:    h,
-		leg:  leg,
-		id:   info.ID,
-		log:  h.log.With("call_id", info.ID, "leg", info.Type),
-		keys: make(chan rune, 64),
+		h:     h,
+		leg:   leg,
+		id:    info.ID,
+		log:   h.log.With("call_id", info.ID, "leg", info.Type),
+		keys:  make(chan rune, 64),
+		start: start,
 	}
 	// The call owns its goroutines: at the end they are cancelled, then
 	// waited for (defers run in reverse).
@@ -150,6 +182,11 @@ type call struct {
 	// carries what the caller said. Both nil without ears.
 	speech      chan struct{}
 	transcripts chan string
+	// relay, while a bridge owns the caller's audio, receives it instead
+	// of the ears (queue.go).
+	relay atomic.Pointer[chan audio.Frame]
+	// start opens the conversation (nil: Engine.Start).
+	start func(context.Context) (assistant.Turn, error)
 }
 
 // errHungUp: the leg ended while we were playing or listening.
@@ -157,7 +194,13 @@ var errHungUp = errors.New("voice: leg ended")
 
 func (c *call) run(ctx context.Context) error {
 	info := c.leg.Info()
-	turn, err := c.h.opt.Engine.Start(ctx, assistant.Call{ID: c.id, Direction: string(info.Direction), Leg: info.Type})
+	var turn assistant.Turn
+	var err error
+	if c.start != nil {
+		turn, err = c.start(ctx)
+	} else {
+		turn, err = c.h.opt.Engine.Start(ctx, assistant.Call{ID: c.id, Direction: string(info.Direction), Leg: info.Type})
+	}
 	if err != nil {
 		return fmt.Errorf("voice: start: %w", err)
 	}
@@ -201,6 +244,9 @@ func (c *call) run(ctx context.Context) error {
 // transfer hands the call to a consultant. When no consultant takes it,
 // the flow hears so and the conversation goes on with its next turn.
 func (c *call) transfer(ctx context.Context, turn assistant.Turn) (assistant.Turn, bool, error) {
+	if c.h.opt.Queue != nil && turn.Transfer != nil {
+		return c.queueTransfer(ctx, turn)
+	}
 	req := telephony.TransferRequest{Target: c.h.opt.TransferTarget, Headers: transferHeaders(turn.Transfer)}
 	err := c.leg.Transfer(ctx, req)
 	if err == nil {
@@ -210,6 +256,7 @@ func (c *call) transfer(ctx context.Context, turn assistant.Turn) (assistant.Tur
 		return assistant.Turn{}, true, nil // the caller hung up meanwhile
 	}
 	c.log.Warn("transfer failed; back to the assistant", "err", err)
+	c.notify(telephony.Note{Kind: telephony.NoteTransfer, Data: map[string]string{"state": "failed"}})
 	next, herr := c.h.opt.Engine.Handle(ctx, c.id, dialogs.Input{Kind: dialogs.InputTransferFailed})
 	if herr != nil {
 		return assistant.Turn{}, true, fmt.Errorf("voice: after a failed transfer: %w", herr)
@@ -274,7 +321,7 @@ func (c *call) pumpAudio(ctx context.Context) {
 		if err := c.leg.ReadAudio(ctx, &f); err != nil {
 			return
 		}
-		c.ears.Feed(f[:])
+		c.feed(&f)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"hotline/assistant/cases"
 	"hotline/assistant/consultants"
 	"hotline/assistant/nlu"
+	"hotline/assistant/redact"
 	"hotline/assistant/session"
 	"hotline/assistant/verify"
 	"hotline/configs"
@@ -36,8 +37,10 @@ type app struct {
 	book     *cases.Book
 	cbs      *callbacks.Service
 	sessions *session.Store
+	queue    *consultants.Service // consultants' presence and queue (console.go)
 	engine   *assistant.Engine
 	prompts  map[string]string
+	metrics  *metrics // served on /metrics by serve (metrics.go)
 
 	closers []func() error
 }
@@ -50,14 +53,18 @@ func loadConfig(path string) (*configs.Config, error) {
 	return cfg, nil
 }
 
+// newLogger builds the root logger. Every record passes through
+// redact, whichever package logged it: personal data never reaches the
+// log in clear.
 func newLogger(cfg *configs.Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.Log.Level)) // validated by configs
 	opt := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(w, opt)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opt))
+		h = slog.NewJSONHandler(w, opt)
 	}
-	return slog.New(slog.NewTextHandler(w, opt))
+	return slog.New(redact.New(h))
 }
 
 // seed tells newApp what to load into an embedded store.
@@ -68,7 +75,7 @@ type seed struct {
 // newApp connects to Redis (or starts the embedded store) and builds the
 // services and the engine.
 func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
+	a = &app{cfg: cfg, log: log, metrics: newMetrics()}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -86,17 +93,13 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 			"addr", m.Addr())
 		a.rdb = redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true})
 	} else {
-		opt, err := redis.ParseURL(cfg.Redis.URL)
+		a.rdb, err = newRedisClient(cfg.Redis) // one server, Sentinel or Cluster (redisurl.go)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("redis.url: %w", err)}
 		}
-		opt.ContextTimeoutEnabled = true
-		opt.DialTimeout = cfg.Redis.DialTimeout
-		opt.ReadTimeout = cfg.Redis.OpTimeout
-		opt.WriteTimeout = cfg.Redis.OpTimeout
-		a.rdb = redis.NewClient(opt)
 	}
 	a.closers = append(a.closers, a.rdb.Close)
+	a.rdb.AddHook(a.metrics.assistant.RedisHook())
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
@@ -135,7 +138,7 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 		InputTimeout: cfg.Dialog.InputTimeout, CallbackSlots: cfg.Dialog.CallbackSlots,
 		SpeechInput: cfg.SpeechInput(),
 	}, dialogs.Deps{
-		Verifier: verifier, Cases: a.book, Callbacks: a.cbs, Consultants: consultants.NewHours(conHours),
+		Verifier: a.metrics.assistant.Verifier(verifier), Cases: a.book, Callbacks: a.cbs, Consultants: a.consultantsFor(conHours),
 	})
 	if err != nil {
 		return nil, err
@@ -158,7 +161,7 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 	a.engine, err = assistant.New(ctx, assistant.Options{
 		Flow: flow, NLU: understander, Audit: auditLog, Prompts: prompts,
 		Sessions:   a.sessions,
-		NLUTimeout: cfg.NLU.Timeout, Logger: log,
+		NLUTimeout: cfg.NLU.Timeout, Logger: log, Observer: a.metrics.assistant,
 	})
 	if err != nil {
 		return nil, err

@@ -50,7 +50,7 @@ func main() {
 
 // run is main without the process: testable, returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(stderr)
 	defer stop()
 	err := dispatch(ctx, args, stdin, stdout, stderr)
 	switch {
@@ -64,6 +64,36 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "hotline: %v\n", err)
 		return 1
+	}
+}
+
+// stopOnSignal returns a context that ends on the first SIGTERM or
+// SIGINT — serve then drains: live calls may finish — and exits the
+// process at once, with code 1, on the second: an operator who signals
+// again does not want to wait for the drain.
+func stopOnSignal(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "hotline: second signal (%v): stopping at once\n", sig)
+			os.Exit(1)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"time"
 
 	"hotline/assistant/httpapi"
 )
@@ -52,7 +54,27 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		}},
 	)
+	srv.SetLoad(func() (int, int) { return sip.ActiveCalls(), cfg.SIP.MaxCalls })
 	srv.MountCalls(a.sessions, cfg.API.Tokens)
+	if err := a.mountWeb(ctx, srv); err != nil {
+		return err
+	}
+	gw, err := a.newWebRTCGateway(handler, srv) // browser calls: the same handler
+	if err != nil {
+		return usageError{err}
+	}
+	defer a.stopWebRTC(gw, cfg.SIP.DrainTimeout)
+	a.metrics.mount(srv.Echo())
+	stopConsole, err := a.startConsole(ctx, srv, a.consoleGateway()) // console.go
+	if err != nil {
+		return err
+	}
+	defer stopConsole()
+	stopOutbound, err := a.startOutbound(ctx, srv, sip, sip.Ready(), handler)
+	if err != nil {
+		return err
+	}
+	defer stopOutbound()
 	if len(cfg.API.Tokens) == 0 {
 		log.Warn("api.tokens is empty: /api/v1 refuses every request (set HOTLINE_API_TOKENS)")
 	}
@@ -64,7 +86,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHTTP()
 	sipErr := make(chan error, 1)
-	go func() { sipErr <- sip.Serve(sipCtx) }()
+	sipDone := make(chan struct{})
+	go func() { defer close(sipDone); sipErr <- sip.Serve(sipCtx) }()
 	go func() {
 		select {
 		case <-sip.Ready():
@@ -73,9 +96,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-sipDone:
+			return
+		}
 		srv.Drain()
-		log.Info("draining: new calls refused, live calls may finish", "timeout", cfg.SIP.DrainTimeout.String())
+		if gw != nil {
+			gw.Drain()
+		}
+		log.Info("draining: new calls refused, live calls may finish", "timeout", cfg.SIP.DrainTimeout.String(),
+			"live_calls", sip.ActiveCalls())
+		reportDrain(log, sip.ActiveCalls, sipDone)
 	}()
 	httpErr := make(chan error, 1)
 	go func() {
@@ -85,6 +117,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}()
 	select {
 	case err := <-sipErr:
+		a.stopWebRTC(gw, cfg.SIP.DrainTimeout) // browser calls drain too
+		// SIP counts a call over when its dialog ends; its conversation
+		// may still be writing the end of the session.
+		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if werr := handler.Wait(wctx); werr != nil {
+			log.Warn("conversations still running at exit", "err", werr)
+		}
+		cancel()
 		stopHTTP()
 		herr := <-httpErr
 		if err != nil {
@@ -95,5 +135,27 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		stopSIP()
 		serr := <-sipErr
 		return errors.Join(err, serr)
+	}
+}
+
+// drainReportEvery is how often a drain logs the calls it waits for.
+const drainReportEvery = 5 * time.Second
+
+// reportDrain logs the live calls every drainReportEvery until done, so
+// an operator watching a rollout sees the drain progress; a second signal
+// stops at once (see stopOnSignal).
+func reportDrain(log *slog.Logger, live func() int, done <-chan struct{}) {
+	start := time.Now()
+	t := time.NewTicker(drainReportEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			log.Info("drained", "took", time.Since(start).Round(time.Millisecond))
+			return
+		case <-t.C:
+			log.Info("draining: waiting for live calls", "live_calls", live(),
+				"elapsed", time.Since(start).Round(time.Second))
+		}
 	}
 }

@@ -29,6 +29,9 @@ func (a *app) newVoiceHandler() (*voice.Handler, error) {
 		Engine: a.engine, Speaker: speaker{r}, Logger: a.log,
 		TransferTarget: a.cfg.SIP.TransferTarget,
 	}
+	if q := a.consultantQueue(); q != nil {
+		opt.Queue = q // transfers wait for a consultant in the console (console.go)
+	}
 	if sc := a.cfg.Speech.STT; sc.URL != "" {
 		client := &stt.Client{BaseURL: sc.URL, APIKey: sc.APIKey, Model: sc.Model, Prompt: sc.Prompt, Timeout: sc.Timeout}
 		vc := a.cfg.Speech.VAD
@@ -55,5 +58,6 @@ func (a *app) newSIPServer(h *voice.Handler) (*sipgw.Server, error) {
 		AuthUsername: c.AuthUsername, AuthPassword: c.AuthPassword,
 		TransferMode: c.TransferMode, TransferTarget: c.TransferTarget,
 		Recording: sipgw.RecordingConfig{Dir: a.cfg.Recording.Dir, Retention: a.cfg.Recording.Retention},
+		Metrics:   a.metrics.telephony,
 	}, h, a.log)
 }

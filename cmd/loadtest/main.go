@@ -1,16 +1,20 @@
 // Command loadtest drives `hotline serve` with sipp at rising call rates
 // and hold times and prints a Markdown table for docs/benchmarks.md: calls
 // attempted, succeeded and failed, the concurrency reached, the server's
-// CPU and peak RSS, and RSS per concurrent call.
+// CPU and peak RSS, RSS per concurrent call, and from the server's
+// /metrics the RTP send-interval p99 and the DTMF → reply p95.
 //
 //	go build -o /tmp/hotline ./cmd/hotline
-//	go run ./cmd/loadtest -hotline /tmp/hotline -steps 50x500@10s,100x1000@5s,300x3000@1s
+//	go run ./cmd/loadtest -hotline /tmp/hotline -steps 50x500@50s,100x1000@5s,300x3000@1s
 //
 // Each step starts a fresh `hotline serve` (embedded store, logs at warn)
-// on 127.0.0.1, so steps do not disturb each other. sipp's built-in UAC
-// holds each call for the given time with -rtp_echo: the bot greets (prompt
-// playback, DTMF detection and the jitter buffer all run), sipp echoes the
-// audio, then hangs up.
+// on 127.0.0.1, so steps do not disturb each other. sipp runs a caller
+// scenario with -rtp_echo: the bot greets (prompt playback, DTMF detection
+// and the jitter buffer all run) and sipp echoes the audio. When the hold
+// leaves room for it, the caller keys in the case number as RFC 4733
+// events (sipp's pcaps) once the notices are over (-dtmf-at), so the bot
+// answers a key press; then it hangs up at the end of the hold. The
+// server's /metrics is scraped at the end of each step.
 package main
 
 import (
@@ -39,8 +43,10 @@ type step struct {
 
 func main() {
 	hotline := flag.String("hotline", "", "path to a built hotline binary")
-	steps := flag.String("steps", "50x500@10s,100x1000@5s,300x3000@1s", "RATExCALLS@HOLD,…")
+	steps := flag.String("steps", "50x500@50s,100x1000@5s,300x3000@1s", "RATExCALLS@HOLD,…")
 	record := flag.String("record", "", "recording dir for the served hotline (\"\" = off)")
+	flag.DurationVar(&dtmfAt, "dtmf-at", dtmfAt, "when callers start keying, from the answer (after the non-interruptible notices)")
+	flag.StringVar(&keys, "keys", keys, "what callers key (RFC 4733), in calls whose hold leaves room")
 	flag.Parse()
 	if *hotline == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -hotline is required")
@@ -51,17 +57,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(2)
 	}
-	fmt.Println("| rate (cps) | calls | hold | peak concurrent | ok | failed | server CPU | peak RSS | RSS per call |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| rate (cps) | calls | hold | peak concurrent | ok | failed | server CPU | peak RSS | RSS per call | RTP send interval p99 | DTMF → reply p95 (n) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range list {
 		r, err := run(*hotline, s, *record)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
 		}
-		fmt.Printf("| %d | %d | %v | %d | %d | %d | %.0f %% of a core | %.0f MB | %.0f KB |\n",
+		fmt.Printf("| %d | %d | %v | %d | %d | %d | %.0f %% of a core | %.0f MB | %.0f KB | %s | %s (%d) |\n",
 			s.rate, s.calls, s.hold, r.peakCalls, r.ok, r.failed, r.cpu*100, float64(r.peakRSS)/1e6,
-			float64(r.peakRSS-r.baseRSS)/1e3/float64(max(r.peakCalls, 1)))
+			float64(r.peakRSS-r.baseRSS)/1e3/float64(max(r.peakCalls, 1)),
+			r.sendP99, r.replyP95, r.replies)
 	}
 }
 
@@ -89,6 +96,9 @@ type result struct {
 	ok, failed, peakCalls int
 	cpu                   float64 // cores used on average while sipp ran
 	baseRSS, peakRSS      int64
+	// From the server's /metrics at the end of the step.
+	sendP99, replyP95 string
+	replies           int // DTMF → reply observations
 }
 
 func freePort() (int, error) {
@@ -108,8 +118,12 @@ func run(bin string, s step, record string) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	httpPort, err := freeTCPPort()
+	if err != nil {
+		return r, err
+	}
 	srv := exec.CommandContext(ctx, bin, "serve")
-	srv.Env = append(os.Environ(), "HOTLINE_LOG_LEVEL=warn", "HOTLINE_HTTP_LISTEN=127.0.0.1:0",
+	srv.Env = append(os.Environ(), "HOTLINE_LOG_LEVEL=warn", fmt.Sprintf("HOTLINE_HTTP_LISTEN=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("HOTLINE_SIP_LISTEN=127.0.0.1:%d", sipPort), "HOTLINE_SIP_CONTACT_HOST=127.0.0.1",
 		"HOTLINE_RECORDING_DIR="+record, "HOTLINE_SIP_RTP_PORT_MIN=20000", "HOTLINE_SIP_RTP_PORT_MAX=60000")
 	stderr, _ := srv.StderrPipe()
@@ -133,11 +147,15 @@ func run(bin string, s step, record string) (result, error) {
 	}
 	defer os.RemoveAll(dir)
 	stat := filepath.Join(dir, "stat.csv")
+	scenario := filepath.Join(dir, "caller.xml")
+	if err := os.WriteFile(scenario, []byte(callerScenario(s.hold)), 0o600); err != nil {
+		return r, err
+	}
 	sp, _ := freePort()
 	mp, _ := freePort()
-	sipp := exec.CommandContext(ctx, "sipp", fmt.Sprintf("127.0.0.1:%d", sipPort), "-sn", "uac", "-s", "hotline",
+	sipp := exec.CommandContext(ctx, "sipp", fmt.Sprintf("127.0.0.1:%d", sipPort), "-sf", scenario, "-s", "hotline",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(sp), "-mi", "127.0.0.1", "-mp", strconv.Itoa(mp),
-		"-rtp_echo", "-d", strconv.FormatInt(s.hold.Milliseconds(), 10),
+		"-rtp_echo",
 		"-r", strconv.Itoa(s.rate), "-m", strconv.Itoa(s.calls), "-l", strconv.Itoa(s.calls),
 		"-nostdin", "-timeout", "300", "-trace_stat", "-stf", stat, "-fd", "1")
 	sipp.Dir = dir
@@ -168,7 +186,19 @@ loop:
 	if sippErr != nil && !errors.As(sippErr, &ee) {
 		return r, fmt.Errorf("sipp: %w", sippErr)
 	}
-	return r, readStats(stat, &r)
+	if err := readStats(stat, &r); err != nil {
+		return r, err
+	}
+	return r, scrapeLatency(fmt.Sprintf("http://127.0.0.1:%d/metrics", httpPort), &r)
+}
+
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitUDP(port int) error {

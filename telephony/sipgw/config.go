@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"hotline/telephony/telemetry"
 )
 
 // Defaults applied by Config.withDefaults.
@@ -81,6 +83,9 @@ type Config struct {
 	RingbackTone string
 	// Recording configures call recording (recording.go); off by default.
 	Recording RecordingConfig
+	// Metrics receives the gateway's metrics (calls, SIP responses, RTP,
+	// DTMF, transfers); nil records none.
+	Metrics *telemetry.Metrics
 }
 
 // withDefaults fills zero fields and validates the rest.

@@ -27,6 +27,17 @@ import (
 // match ErrNoAnswer, ErrBusy, ErrRejected (a *DialError carries the SIP
 // status), ErrMediaUnusable, ErrDraining, ErrAtCapacity or ErrNotServing.
 func (s *Server) Dial(ctx context.Context, target string, headers map[string]string) (telephony.Leg, error) {
+	c, err := s.dial(ctx, target, headers, true)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return c, nil
+}
+
+// dial is Dial; record says whether the call gets a recording of its
+// own. A bridge's consultant leg does not: the caller's recording already
+// has the consultant in its right channel (what the caller heard).
+func (s *Server) dial(ctx context.Context, target string, headers map[string]string, record bool) (*call, error) {
 	select {
 	case <-s.ready:
 	default:
@@ -45,7 +56,7 @@ func (s *Server) Dial(ctx context.Context, target string, headers map[string]str
 	}
 	info := telephony.LegInfo{
 		ID:        newID(),
-		Type:      "sip",
+		Type:      legType,
 		Direction: telephony.Outbound,
 		From:      s.cfg.UserAgent,
 		To:        uri.User,
@@ -63,7 +74,7 @@ func (s *Server) Dial(ctx context.Context, target string, headers map[string]str
 		c.media.close()
 		return nil, err
 	}
-	fail := func(err error) (telephony.Leg, error) {
+	fail := func(err error) (*call, error) {
 		c.end(telephony.CauseFailed)
 		<-c.done
 		return nil, err
@@ -106,7 +117,9 @@ func (s *Server) Dial(ctx context.Context, target string, headers map[string]str
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		return fail(fmt.Errorf("sipgw: dial: ACK: %w", err))
 	}
-	s.startRecording(c)
+	if record {
+		s.startRecording(c)
+	}
 	c.media.run(p)
 	c.log.Info("outbound call answered", "codec", p.Codec.Name, "dtmf_pt", dtmfPTAttr(p),
 		"rtp_port", c.media.port, "setup", time.Since(info.StartedAt).Round(time.Millisecond))

@@ -149,7 +149,9 @@ func (s *Server) answerOffer(c *call, req *sip.Request, tx sip.ServerTransaction
 	res.AppendHeader(s.serverHeader())
 	if err := tx.Respond(res); err != nil {
 		c.log.Debug("re-offer answer failed", "error", err)
+		return
 	}
+	s.metrics.SIPResponse(req.Method.String(), 200)
 }
 
 // reanswer computes our answer to a new offer on an established call.

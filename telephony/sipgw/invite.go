@@ -41,7 +41,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	info := telephony.LegInfo{
 		ID:        newID(),
-		Type:      "sip",
+		Type:      legType,
 		Direction: telephony.Inbound,
 		To:        req.Recipient.User,
 		StartedAt: time.Now(),
@@ -134,6 +134,7 @@ func (s *Server) answer(c *call, p mediaParams) <-chan struct{} {
 	s.register(c, dlg.ID)
 	s.startRecording(c)
 	c.media.run(p)
+	s.metrics.SIPResponse(sip.INVITE.String(), 200)
 	sent := make(chan struct{})
 	var sendErr error
 	go func() {
@@ -226,7 +227,9 @@ func (s *Server) reply(tx sip.ServerTransaction, req *sip.Request, code int, rea
 	}
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("respond failed", "code", code, "method", req.Method.String(), "error", err)
+		return
 	}
+	s.metrics.SIPResponse(req.Method.String(), code)
 }
 
 // mediaConfig wires a call's media session to the call.
@@ -238,6 +241,7 @@ func (s *Server) mediaConfig(c *call) mediaConfig {
 		Timeout:        s.cfg.MediaTimeout,
 		InitialTimeout: s.cfg.MediaTimeoutInitial,
 		DTX:            s.cfg.SilenceSuppression,
+		Metrics:        s.rtpM,
 		OnDigit:        c.digit,
 		OnTimeout:      func() { c.end(telephony.CauseMediaTimeout) },
 	}

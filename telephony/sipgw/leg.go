@@ -20,7 +20,9 @@ import (
 const (
 	// eventBuffer is how many events a slow handler may leave unread
 	// before digits are dropped; one slot is always kept for the hangup.
-	eventBuffer = 64
+	// 24 covers a case number and a date of birth keyed ahead; an event
+	// is ~100 bytes and every call holds the buffer.
+	eventBuffer = 24
 	// byeTimeout bounds waiting for the 200 to our BYE (64×T1 is the
 	// transaction's own limit; a hangup should not take that long).
 	byeTimeout = 5 * time.Second
@@ -180,7 +182,7 @@ func (c *call) teardown(cause telephony.Cause) {
 		c.media.close()
 	}
 	c.rec.close(c.log)
-	c.srv.forget(c)
+	c.srv.forget(c, cause)
 
 	attrs := []any{"cause", cause, "duration", time.Since(c.info.StartedAt).Round(time.Millisecond)}
 	if c.media != nil {
@@ -255,7 +257,9 @@ func (c *call) rejectUnanswered(cause telephony.Cause) {
 	}
 	if err := c.inviteTx.Respond(res); err != nil {
 		c.log.Debug("final response failed", "code", code, "error", err)
+		return
 	}
+	c.srv.metrics.SIPResponse(sip.INVITE.String(), code)
 }
 
 // digit delivers one key press, unless another route already did (the
@@ -281,6 +285,8 @@ func (c *call) digit(ev dtmf.Event) {
 		return
 	}
 	c.events <- telephony.Event{Kind: telephony.EventDTMF, Digit: ev.Digit, Source: ev.Source.String(), At: now}
+	c.srv.metrics.Digit(ev.Source.String())
+	c.media.digitDelivered(now)
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	c.log.Debug("dtmf", "source", ev.Source.String())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hotline/telephony/dtmf"
+	"hotline/telephony/telemetry"
 )
 
 // mediaConfig is what a media session needs from the server and its call.
@@ -29,6 +30,9 @@ type mediaConfig struct {
 	// receive and send goroutines, must not keep pcm, and must be quick
 	// (the call recorder, recording.go).
 	OnAudioIn, OnAudioOut func(t time.Duration, pcm []int16)
+	// Metrics (optional) counts packets, send pacing, the DTMF → reply
+	// latency and, at the end, loss and jitter.
+	Metrics *telemetry.Leg
 }
 
 // media is one call's RTP session on its own UDP socket: a receive loop
@@ -65,6 +69,34 @@ type media struct {
 
 	// Counters for the call's final log line.
 	pktsIn, pktsOut, ignored, foreign atomic.Uint64
+
+	// digit is the last key press delivered and not yet answered: the
+	// send loop times the reply from it (Metrics.DTMFReply).
+	digit atomic.Pointer[digitMark]
+}
+
+// digitMark is when a key press was delivered, and the Play generation
+// then current: the reply is the first frame of a later Play.
+type digitMark struct {
+	at  time.Time
+	gen uint64
+}
+
+// digitDelivered notes a key press handed to the handler, so that the
+// send loop can time the reply. Only the latest press counts: a reply
+// answers the whole key sequence (a case number ends with its last key).
+func (m *media) digitDelivered(at time.Time) {
+	if m.cfg.Metrics != nil {
+		m.digit.Store(&digitMark{at: at, gen: m.playGen.Load()})
+	}
+}
+
+// replied times the reply to a pending key press: called by the send
+// loop with each Play frame it sends.
+func (m *media) replied(gen uint64, now time.Time) {
+	if d := m.digit.Load(); d != nil && gen > d.gen && m.digit.CompareAndSwap(d, nil) {
+		m.cfg.Metrics.DTMFReply(now.Sub(d.at))
+	}
 }
 
 // openMedia binds the call's RTP socket; nothing runs until run.

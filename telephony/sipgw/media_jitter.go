@@ -39,6 +39,13 @@ type jbSlot struct {
 // as soon as it is complete, or jbDelay after its end with whatever
 // arrived (silence for the rest).
 //
+// The ring (1 s of audio, 17 KB) is allocated by the first read: a
+// handler that never listens (keypad only, no speech recognition) costs
+// no buffer, and a reader that starts late — a bridge taking over a
+// keypad call — starts at the present instead of a second in the past.
+// Until then push only keeps the timestamp mapping, which the recording
+// needs.
+//
 // One goroutine pushes (the receive loop), one reads (the handler).
 type jitterBuffer struct {
 	start time.Time
@@ -46,7 +53,7 @@ type jitterBuffer struct {
 	notify chan struct{}
 
 	mu      sync.Mutex
-	slots   [jbFrames]jbSlot
+	slots   *[jbFrames]jbSlot // nil until the first read (attach)
 	readIdx int64
 	// Mapping of the current stream's RTP timestamps to sample positions
 	// (samples since start).
@@ -62,11 +69,20 @@ type jitterBuffer struct {
 }
 
 func newJitterBuffer(start time.Time) *jitterBuffer {
-	j := &jitterBuffer{start: start, notify: make(chan struct{}, 1)}
+	return &jitterBuffer{start: start, notify: make(chan struct{}, 1)}
+}
+
+// attach allocates the ring for a reader starting at now, which reads
+// from the frame playing then on. Called with mu held; idempotent.
+func (j *jitterBuffer) attach(now time.Time) {
+	if j.slots != nil {
+		return
+	}
+	j.slots = new([jbFrames]jbSlot)
 	for i := range j.slots {
 		j.slots[i].idx = -1
 	}
-	return j
+	j.readIdx = max(j.readIdx, j.frameAt(now))
 }
 
 // frameAt returns the index of the frame playing at t.
@@ -103,6 +119,9 @@ func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) int64 {
 		j.refTS, j.refPos = ts, pos
 	}
 	placed := pos
+	if j.slots == nil { // nobody reads: nothing to keep
+		return placed
+	}
 	if pos < 0 { // older than the session itself
 		skip := min(int64(len(pcm)), -pos)
 		pcm, pos = pcm[skip:], pos+skip
@@ -167,6 +186,7 @@ func (j *jitterBuffer) read(ctx context.Context, closed <-chan struct{}, f *audi
 func (j *jitterBuffer) tryRead(now time.Time, f *audio.Frame) (time.Duration, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.attach(now)
 	if live := j.frameAt(now); j.readIdx <= live-jbFrames {
 		// The reader fell more than the ring behind: older frames are gone,
 		// so continue from the oldest one the ring can still hold. Due

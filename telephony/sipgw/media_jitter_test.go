@@ -19,6 +19,13 @@ func frameOf(v int16) []int16 {
 	return f
 }
 
+// newReader is a jitter buffer whose reader attached at its start.
+func newReader(start time.Time) *jitterBuffer {
+	j := newJitterBuffer(start)
+	j.attach(start)
+	return j
+}
+
 // readAt reads one frame at now, failing if none is due.
 func readAt(t *testing.T, j *jitterBuffer, now time.Time) audio.Frame {
 	t.Helper()
@@ -31,7 +38,7 @@ func readAt(t *testing.T, j *jitterBuffer, now time.Time) audio.Frame {
 
 func TestJitterBufferReordersAndFillsGaps(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	j := newJitterBuffer(t0)
+	j := newReader(t0)
 	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
 
 	// Before any packet: silence, but only once each frame is due.
@@ -77,7 +84,7 @@ func TestJitterBufferReordersAndFillsGaps(t *testing.T) {
 func TestJitterBufferSplitsOddPacketSizes(t *testing.T) {
 	// 30 ms packets (240 samples, like sipp's g711a.pcap) straddle frames.
 	t0 := time.Unix(1000, 0)
-	j := newJitterBuffer(t0)
+	j := newReader(t0)
 	pkt := make([]int16, 240)
 	for i := range pkt {
 		pkt[i] = int16(i + 1)
@@ -94,7 +101,7 @@ func TestJitterBufferSplitsOddPacketSizes(t *testing.T) {
 
 func TestJitterBufferResyncsOnNewStream(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	j := newJitterBuffer(t0)
+	j := newReader(t0)
 	j.push(t0, 1, 1000, frameOf(1))
 	if got := readAt(t, j, t0.Add(time.Millisecond)); got[0] != 1 {
 		t.Fatalf("frame 0 = %d", got[0])
@@ -115,7 +122,7 @@ func TestJitterBufferResyncsOnNewStream(t *testing.T) {
 
 func TestJitterBufferReaderFarBehindSkipsAhead(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	j := newJitterBuffer(t0)
+	j := newReader(t0)
 	now := t0.Add(5 * time.Second)
 	j.push(now, 1, 0, frameOf(9))
 	// The reader comes back after 5 s: it catches up at once through at
@@ -133,7 +140,7 @@ func TestJitterBufferReaderFarBehindSkipsAhead(t *testing.T) {
 func TestJitterBufferReadWakesAndCloses(t *testing.T) {
 	// The clock starts in an hour, so nothing is due by time: only a push
 	// can wake the reader.
-	j := newJitterBuffer(time.Now().Add(time.Hour))
+	j := newReader(time.Now().Add(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	got := make(chan error, 1)
@@ -152,5 +159,35 @@ func TestJitterBufferReadWakesAndCloses(t *testing.T) {
 	stop()
 	if err := j.read(cancelled, nil, &f); !errors.Is(err, context.Canceled) {
 		t.Fatalf("read with a cancelled ctx = %v", err)
+	}
+}
+
+// TestJitterBufferKeepsNothingUntilRead: audio pushed while nobody reads
+// is not buffered (a keypad-only call holds no ring), its placement is
+// still reported (for the recording), and a reader that starts late
+// begins at the present, not a ring's worth in the past.
+func TestJitterBufferKeepsNothingUntilRead(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	j := newJitterBuffer(t0)
+	for k := range 100 {
+		at := t0.Add(time.Duration(k) * audio.FrameDuration)
+		if pos := j.push(at, 1, uint32(k*audio.FrameSamples), frameOf(1)); pos != int64(k*audio.FrameSamples) {
+			t.Fatalf("packet %d placed at %d", k, pos)
+		}
+	}
+	if j.slots != nil {
+		t.Fatal("the ring was allocated without a reader")
+	}
+	now := t0.Add(100 * audio.FrameDuration)
+	var f audio.Frame
+	if _, ok := j.tryRead(now, &f); ok {
+		t.Fatalf("a late reader got a frame at once (readIdx %d): stale audio", j.readIdx)
+	}
+	if j.slots == nil || j.readIdx != 100 {
+		t.Fatalf("after the first read: ring %v, readIdx %d, want 100", j.slots != nil, j.readIdx)
+	}
+	j.push(now, 1, 100*audio.FrameSamples, frameOf(7))
+	if got := readAt(t, j, now.Add(time.Millisecond)); got[0] != 7 {
+		t.Errorf("first frame read = %d, want the present one (7)", got[0])
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"hotline/telephony/audio"
 	"hotline/telephony/dtmf"
+	"hotline/telephony/telemetry"
 )
 
 const (
@@ -32,16 +33,19 @@ const (
 func (m *media) recvLoop() {
 	defer m.wg.Done()
 	var (
-		buf       = make([]byte, maxRTPPacket)
-		pkt       rtp.Packet
-		pcm       = make([]int16, 0, maxRTPPacket)
+		buf = make([]byte, maxRTPPacket)
+		pkt rtp.Packet
+		// Room for a 40 ms packet; a larger one grows it once.
+		pcm       = make([]int16, 0, 2*audio.FrameSamples)
 		latched   netip.AddrPort
 		lastValid = m.epoch
 		timeout   = m.cfg.InitialTimeout
 		lastLog   time.Time
 		decoder   dtmf.Decoder
 		detector  dtmf.Detector
+		stats     = telemetry.NewReceiver(audio.Rate)
 	)
+	defer func() { m.cfg.Metrics.StreamEnded(stats.Stats()) }()
 	for {
 		if err := m.conn.SetReadDeadline(lastValid.Add(timeout)); err != nil {
 			m.log.Warn("rtp read deadline", "error", err)
@@ -97,9 +101,12 @@ func (m *media) recvLoop() {
 		}
 		lastValid = now
 		m.pktsIn.Add(1)
+		m.cfg.Metrics.PacketIn()
+		stats.Packet(pkt.SSRC, pkt.SequenceNumber)
 
 		p := m.params.Load()
 		if c, ok := p.audioCodec(pkt.PayloadType); ok {
+			stats.Audio(pkt.Timestamp, now.Sub(m.epoch))
 			pcm = decodeG711(pcm[:0], c, pkt.Payload)
 			pos := m.jb.push(now, pkt.SSRC, pkt.Timestamp, pcm)
 			if m.cfg.OnAudioIn != nil {

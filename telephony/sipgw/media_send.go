@@ -60,17 +60,24 @@ func (m *media) sendLoop() {
 		marker  = true
 		talking bool
 		n       int64
+		last    time.Time // when the previous packet went out
 	)
 	defer timer.Stop()
+	// it is the frame to send this tick, if have: by value, as a pointer
+	// would put one allocation per packet on the heap.
+	var (
+		it   sendItem
+		have bool
+	)
 	for {
-		var it *sendItem
 		if m.cfg.DTX && !talking {
 			// Nothing to send until a Play starts: sleep instead of ticking.
 			select {
 			case q := <-m.sendQ:
-				if it = m.usable(q); it == nil {
+				if !m.usable(&q) {
 					continue
 				}
+				it, have = q, true
 				// Resume on the tick grid, never reusing a tick's timestamp.
 				n = max(n, int64(time.Since(m.epoch)/audio.FrameDuration))
 			case <-m.stopSend:
@@ -88,12 +95,12 @@ func (m *media) sendLoop() {
 			} else if -wait > maxSendLag {
 				n = int64(time.Since(m.epoch) / audio.FrameDuration)
 			}
-			it = m.nextItem()
+			have = m.nextItem(&it)
 		}
 		p := m.params.Load()
 		var sent []int16 // for OnAudioOut
 		switch {
-		case it != nil:
+		case have:
 			payload = encodeG711(payload[:0], p.Codec, it.frame[:])
 			talking, sent = true, it.frame[:]
 		case m.cfg.DTX:
@@ -108,6 +115,14 @@ func (m *media) sendLoop() {
 		pkt.Timestamp = ts0 + uint32(n*audio.FrameSamples)
 		pkt.Marker = marker
 		pkt.Payload = payload
+		now := time.Now()
+		if !marker {
+			m.cfg.Metrics.SendInterval(now.Sub(last))
+		}
+		last = now
+		if have {
+			m.replied(it.gen, now)
+		}
 		m.write(&pkt, buf)
 		if m.cfg.OnAudioOut != nil {
 			m.cfg.OnAudioOut(time.Duration(n)*audio.FrameDuration, sent)
@@ -134,34 +149,33 @@ func (m *media) write(pkt *rtp.Packet, buf []byte) {
 		return
 	}
 	m.pktsOut.Add(1)
+	m.cfg.Metrics.PacketOut()
 }
 
-// nextItem takes the next frame of the current Play without waiting,
-// completing flush markers and dropping frames of aborted Plays.
-func (m *media) nextItem() *sendItem {
+// nextItem takes the next frame of the current Play into it without
+// waiting, completing flush markers and dropping frames of aborted Plays.
+// It reports whether there was one.
+func (m *media) nextItem(it *sendItem) bool {
 	for {
 		select {
-		case q := <-m.sendQ:
-			if it := m.usable(q); it != nil {
-				return it
+		case *it = <-m.sendQ:
+			if m.usable(it) {
+				return true
 			}
 		default:
-			return nil
+			return false
 		}
 	}
 }
 
-// usable returns q if it is a frame to send now; flush markers are
-// completed and stale frames dropped (nil).
-func (m *media) usable(q sendItem) *sendItem {
+// usable reports whether q is a frame to send now; flush markers are
+// completed and stale frames dropped (false).
+func (m *media) usable(q *sendItem) bool {
 	if q.flush != nil {
 		close(q.flush)
-		return nil
+		return false
 	}
-	if q.gen != m.playGen.Load() {
-		return nil
-	}
-	return &q
+	return q.gen == m.playGen.Load()
 }
 
 // play implements Leg.Play: it pulls frames from src and queues them for

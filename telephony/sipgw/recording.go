@@ -35,7 +35,8 @@ const (
 // RecordingConfig turns on call recording: every answered call (inbound
 // and outbound) is written as a stereo WAV, caller (remote party) left,
 // what we sent (bot, or the bridged consultant) right, both on one
-// timeline from the answer; see telephony/recording.
+// timeline from the answer; see telephony/recording. The consultant leg
+// a bridge dials has no file of its own: it is in the caller's.
 type RecordingConfig struct {
 	// Dir is the recordings root ("" = recording off). Files go to
 	// <Dir>/<YYYY>/<MM>/<DD>/<leg id>.wav (UTC date), mode 0600.

@@ -30,7 +30,11 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"hotline/telephony"
+	"hotline/telephony/telemetry"
 )
+
+// legType is the telephony.LegInfo.Type of our legs and their metrics label.
+const legType = "sip"
 
 // shutdownHangupWait bounds how long Serve waits for the calls it hung
 // up at shutdown to finish their teardown.
@@ -42,6 +46,8 @@ type Server struct {
 	handler telephony.Handler
 	log     *slog.Logger
 	ports   *portPool
+	metrics *telemetry.Metrics // nil: none
+	rtpM    *telemetry.Leg     // metrics.Leg(legType)
 
 	ua  *sipgo.UserAgent
 	sip *sipgo.Server
@@ -104,6 +110,8 @@ func New(cfg Config, h telephony.Handler, logger *slog.Logger) (*Server, error) 
 		handler: h,
 		log:     log,
 		ports:   newPortPool(listen.Addr(), cfg.RTPPortMin, cfg.RTPPortMax),
+		metrics: cfg.Metrics,
+		rtpM:    cfg.Metrics.Leg(legType),
 		ua:      ua,
 		sip:     srv,
 		cli:     cli,
@@ -261,6 +269,7 @@ func (s *Server) admit(c *call) error {
 		return ErrAtCapacity
 	}
 	s.live[c] = struct{}{}
+	s.metrics.CallStarted(legType, string(c.info.Direction))
 	return nil
 }
 
@@ -284,8 +293,9 @@ func (s *Server) lookup(req *sip.Request) *call {
 	return s.calls[id]
 }
 
-// forget removes a call from the registry (teardown).
-func (s *Server) forget(c *call) {
+// forget removes a call from the registry (teardown) and counts how it
+// ended.
+func (s *Server) forget(c *call, cause telephony.Cause) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.key != "" && s.calls[c.key] == c {
@@ -293,6 +303,7 @@ func (s *Server) forget(c *call) {
 	}
 	if _, ok := s.live[c]; ok {
 		delete(s.live, c)
+		s.metrics.CallEnded(legType, string(c.info.Direction), string(cause))
 		close(s.changed)
 		s.changed = make(chan struct{})
 	}

@@ -37,13 +37,17 @@ var (
 // not forwarded: the consultant needs no keypad, and the handler, blocked
 // in Transfer, must not act on them later. In-band tones reach the
 // consultant with the rest of the audio.
+//
+// A bridged call is one recording, the caller's: left the caller, right
+// what the caller heard (the bot, the ringback, then the consultant). The
+// consultant's leg is not recorded on its own.
 func (s *Server) bridgeTransfer(ctx context.Context, c *call, target string, headers map[string]string) error {
 	hdrs := contextHeaders(headers, c.log)
 	stopRing := c.startRingback(s.cfg.RingbackTone)
 	dialCtx, cancel := context.WithCancel(ctx)
 	stopCancel := context.AfterFunc(c.ctx, cancel) // the caller hung up: CANCEL the consultant's INVITE
 	start := time.Now()
-	leg, err := s.Dial(dialCtx, target, hdrs)
+	cons, err := s.dial(dialCtx, target, hdrs, false) // recorded in the caller's file
 	stopCancel()
 	cancel()
 	stopRing()
@@ -56,11 +60,6 @@ func (s *Server) bridgeTransfer(ctx context.Context, c *call, target string, hea
 		c.log.Info("transfer failed", "mode", TransferBridge, "reason", err)
 		return fmt.Errorf("%w: bridge: %w", telephony.ErrTransferFailed, err)
 	}
-	cons, ok := leg.(*call)
-	if !ok { // Dial returns *call; guard the assertion anyway
-		_ = leg.Hangup(context.WithoutCancel(ctx), telephony.CauseBotHangup)
-		return fmt.Errorf("%w: bridge: unexpected leg type %T", telephony.ErrTransferFailed, leg)
-	}
 	if !c.takeAudio() { // the caller hung up as the consultant answered
 		_ = cons.Hangup(context.WithoutCancel(ctx), telephony.CauseBotHangup)
 		return c.endedResult()
@@ -69,6 +68,9 @@ func (s *Server) bridgeTransfer(ctx context.Context, c *call, target string, hea
 	// transfer, and its digits go nowhere.
 	_ = cons.takeAudio()
 	answered := time.Now()
+	c.xfer.mu.Lock()
+	c.xfer.answeredAt = answered
+	c.xfer.mu.Unlock()
 	log := c.log.With("consultant_call_id", cons.info.ID)
 	log.Info("consultant answered; bridged", "target", maskURI(target),
 		"ring", answered.Sub(start).Round(time.Millisecond), "consultant_codec", cons.Info().Codec)

@@ -3,6 +3,9 @@ package sipgw
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -305,5 +308,85 @@ func TestTransferNeedsTarget(t *testing.T) {
 	}
 	if end := gw.waitEnd(t); end.cause != telephony.CauseCallerHangup || !strings.Contains(end.info.Codec, "PCM") {
 		t.Errorf("end %+v", end)
+	}
+}
+
+// TestBridgeRecordsOneStereoFile: a bridged call yields one recording,
+// the caller's: the caller's voice left, and right what the caller heard,
+// the consultant once bridged. The consultant's leg has no file.
+func TestBridgeRecordsOneStereoFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	dir := t.TempDir()
+	r := startBridgeRig(t, Config{Recording: RecordingConfig{Dir: dir}}, Config{}, telephony.TransferRequest{})
+	leg, err := r.phone.Dial(ctx, r.bot.uri("bot"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons := r.consultant(t)
+	waitCons := play(ctx, cons, toneSource(consultantFreq, 20*time.Second))
+	waitTone(ctx, t, leg, consultantFreq, 25)
+	waitPhone := play(ctx, leg, toneSource(callerFreq, 20*time.Second))
+	waitTone(ctx, t, cons, callerFreq, 25)
+	if err := leg.Hangup(ctx, telephony.CauseBotHangup); err != nil {
+		t.Fatal(err)
+	}
+	waitPhone()
+	waitCons()
+	if res := r.result(t); res.err != nil {
+		t.Fatalf("Transfer = %v", res.err)
+	}
+	var callerRec string
+	for range 2 { // the recording is closed before the end is reported
+		end := r.bot.waitEnd(t)
+		switch end.info.Direction {
+		case telephony.Inbound:
+			callerRec = end.info.Recording
+		case telephony.Outbound:
+			if end.info.Recording != "" {
+				t.Errorf("the consultant leg has its own recording %s", end.info.Recording)
+			}
+		}
+	}
+	var files []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0] != callerRec {
+		t.Fatalf("recordings %v, want only the caller's %q", files, callerRec)
+	}
+	f, err := os.Open(callerRec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	left, right, _, err := audio.ReadWAVStereo(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(pcm []int16, freq float64) (n int) {
+		for k := 0; (k+1)*audio.FrameSamples <= len(pcm); k++ {
+			var fr audio.Frame
+			copy(fr[:], pcm[k*audio.FrameSamples:])
+			if audio.RMS(fr[:]) > 1000 && toneShare(&fr, freq) > 0.8 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(left, callerFreq); n < 20 {
+		t.Errorf("left channel: %d frames of the caller's tone, want the caller", n)
+	}
+	if n := count(right, consultantFreq); n < 20 {
+		t.Errorf("right channel: %d frames of the consultant's tone, want the consultant", n)
+	}
+	if n := count(left, consultantFreq) + count(right, callerFreq); n > 2 {
+		t.Errorf("%d frames in the wrong channel", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telemetry"
 )
 
 // Transfer modes (Config.TransferMode).
@@ -112,10 +113,34 @@ func (s *Server) transfer(ctx context.Context, c *call, req telephony.TransferRe
 		return c.endedResult()
 	default:
 	}
+	start := time.Now()
 	if s.cfg.TransferMode == TransferBridge {
-		return s.bridgeTransfer(ctx, c, target, req.Headers)
+		err = s.bridgeTransfer(ctx, c, target, req.Headers)
+	} else {
+		err = s.referTransfer(ctx, c, target)
 	}
-	return s.referTransfer(ctx, c, target)
+	s.countTransfer(c, err, start)
+	return err
+}
+
+// countTransfer records a transfer's outcome and the caller's wait: the
+// consultant's ring for a bridge (which returns only when the bridged
+// conversation is over), the whole attempt otherwise.
+func (s *Server) countTransfer(c *call, err error, start time.Time) {
+	outcome := telemetry.TransferOK
+	switch {
+	case errors.Is(err, telephony.ErrLegClosed):
+		outcome = telemetry.TransferCallerGone
+	case err != nil:
+		outcome = telemetry.TransferFailed
+	}
+	wait := time.Since(start)
+	c.xfer.mu.Lock()
+	if c.xfer.answeredAt != (time.Time{}) {
+		wait = c.xfer.answeredAt.Sub(start)
+	}
+	c.xfer.mu.Unlock()
+	s.metrics.Transfer(legType, s.cfg.TransferMode, outcome, wait)
 }
 
 // transferState is a call's part in a transfer; the zero value is "no
@@ -131,6 +156,8 @@ type transferState struct {
 	handedOff bool
 	// bridged: the bridge owns the leg's audio until the leg ends.
 	bridged bool
+	// answeredAt: when the bridged consultant answered (zero: not yet).
+	answeredAt time.Time
 }
 
 func (x *transferState) begin() bool {

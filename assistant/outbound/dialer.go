@@ -1,0 +1,513 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"hotline/assistant/calendar"
+	"hotline/telephony"
+	"hotline/telephony/sipgw"
+)
+
+// Outcome is how an attempt ended.
+type Outcome string
+
+// The outcome taxonomy of the contact ledger.
+const (
+	OutcomeRightParty Outcome = "answered-right-party" // the debtor confirmed who they are
+	OutcomeWrongParty Outcome = "wrong-party"          // someone else answered, or nobody confirmed (silence, voicemail)
+	OutcomeNoAnswer   Outcome = "no-answer"            // ring timeout, 408/480/487
+	OutcomeBusy       Outcome = "busy"                 // 486/600
+	OutcomeFailed     Outcome = "failed"               // anything else (rejected, network, no media, no phone)
+	OutcomeRefused    Outcome = "refused-by-gate"      // the compliance gate said no
+)
+
+// Outcomes lists the taxonomy in a stable order.
+var Outcomes = []Outcome{OutcomeRightParty, OutcomeWrongParty, OutcomeNoAnswer, OutcomeBusy, OutcomeFailed, OutcomeRefused}
+
+// Dialer places an outbound call and returns the answered leg
+// (telephony/sipgw.Server satisfies it).
+type Dialer interface {
+	Dial(ctx context.Context, target string, headers map[string]string) (telephony.Leg, error)
+}
+
+var _ Dialer = (*sipgw.Server)(nil)
+
+// Runner talks to whoever answered: the right-party check, then the
+// verified conversation. It returns the attempt's outcome
+// (OutcomeRightParty, OutcomeWrongParty, or OutcomeFailed). The dialer
+// hangs the leg up after RunOutbound returns.
+type Runner interface {
+	RunOutbound(ctx context.Context, leg telephony.Leg, job Job) (Outcome, error)
+}
+
+// PhoneBook finds the phone of a case (assistant/cases via an adapter in
+// cmd/hotline) for jobs that carry only a case number.
+type PhoneBook interface {
+	Phone(ctx context.Context, caseNumber string) (string, error)
+}
+
+// ClassifyDialError maps a Dial error to an outcome (RFC 3261 §21 via
+// sipgw's sentinels; a lapsed ring timeout is no-answer).
+func ClassifyDialError(err error) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeRightParty
+	case errors.Is(err, sipgw.ErrBusy):
+		return OutcomeBusy
+	case errors.Is(err, sipgw.ErrNoAnswer), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeNoAnswer
+	}
+	return OutcomeFailed
+}
+
+// WorkerConfig tunes the dialer. Zero fields take the defaults.
+type WorkerConfig struct {
+	MaxConcurrent int           // calls at once on this instance (4)
+	CPS           float64       // new calls per second on this instance (1; <0: unlimited)
+	RingTimeout   time.Duration // give up ringing after this (30s)
+	// Target turns a phone into a SIP URI: "{phone}" is replaced, e.g.
+	// "sip:{phone}@trunk.example:5060" (default "sip:{phone}@127.0.0.1:5060").
+	Target      string
+	MaxAttempts int             // dial attempts per job (3)
+	Backoff     []time.Duration // wait before attempt n+1 (15m, 1h, 4h; the last repeats)
+	Poll        time.Duration   // how often to look for due work (1s)
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// WorkerDeps are the services the dialer uses. Campaigns and Phones may be nil.
+type WorkerDeps struct {
+	Scheduler *Scheduler
+	Gate      *Gate
+	Ledger    *Ledger
+	Campaigns *Campaigns
+	Dialer    Dialer
+	Runner    Runner
+	Phones    PhoneBook
+}
+
+// Worker takes due jobs from the scheduler and dials them within the
+// concurrency and rate limits, behind the gate, writing every attempt and
+// outcome to the ledger. Limits are per instance.
+type Worker struct {
+	cfg  WorkerConfig
+	d    WorkerDeps
+	log  *slog.Logger
+	pace pacer
+	wake chan struct{}
+
+	mu      sync.Mutex
+	running int
+	perCamp map[string]int
+	wg      sync.WaitGroup
+}
+
+// NewWorker returns a dialer worker.
+func NewWorker(cfg WorkerConfig, d WorkerDeps) (*Worker, error) {
+	if d.Scheduler == nil || d.Gate == nil || d.Ledger == nil || d.Dialer == nil || d.Runner == nil {
+		return nil, errors.New("outbound: worker needs a scheduler, gate, ledger, dialer and runner")
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 4
+	}
+	if cfg.CPS == 0 {
+		cfg.CPS = 1
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 30 * time.Second
+	}
+	if cfg.Target == "" {
+		cfg.Target = "sip:{phone}@127.0.0.1:5060"
+	}
+	if !strings.Contains(cfg.Target, "{phone}") {
+		return nil, fmt.Errorf("%w: target template %q has no {phone}", ErrInvalid, cfg.Target)
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	if len(cfg.Backoff) == 0 {
+		cfg.Backoff = []time.Duration{15 * time.Minute, time.Hour, 4 * time.Hour}
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{cfg: cfg, d: d, log: cfg.Logger, wake: make(chan struct{}, 1), perCamp: map[string]int{}}
+	if cfg.CPS > 0 {
+		w.pace.every = time.Duration(float64(time.Second) / cfg.CPS)
+	}
+	return w, nil
+}
+
+// Wake makes Run look for due work now (after an enqueue).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dials due work until ctx ends. Then it stops claiming, hands the
+// jobs it claimed but did not start back (Release), and waits for the
+// calls in progress to end (the SIP server's drain ends them). Calls run
+// on a context that ctx's cancellation does not reach.
+func (w *Worker) Run(ctx context.Context) error {
+	callCtx := context.WithoutCancel(ctx)
+	t := time.NewTicker(w.cfg.Poll)
+	defer t.Stop()
+	for {
+		w.pass(ctx, callCtx)
+		select {
+		case <-ctx.Done():
+			relCtx, cancel := context.WithTimeout(callCtx, 5*time.Second)
+			n, err := w.d.Scheduler.Release(relCtx)
+			cancel()
+			if err != nil {
+				w.log.Error("outbound: releasing claimed jobs", "err", err)
+			} else if n > 0 {
+				w.log.Info("outbound: handed claimed jobs back", "count", n)
+			}
+			w.wg.Wait()
+			return nil
+		case <-t.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// Running is the number of jobs this worker is handling.
+func (w *Worker) Running() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.running
+}
+
+// pass re-queues lapsed claims, renews the leases of running jobs and
+// claims as many jobs as there are free call slots.
+func (w *Worker) pass(ctx, callCtx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	if _, err := w.d.Scheduler.RequeueExpired(ctx); err != nil && ctx.Err() == nil {
+		w.log.Error("outbound: requeue", "err", err)
+	}
+	w.mu.Lock()
+	free := w.cfg.MaxConcurrent - w.running
+	w.mu.Unlock()
+	if free <= 0 {
+		return
+	}
+	jobs, err := w.d.Scheduler.Claim(ctx, free)
+	if err != nil && ctx.Err() == nil {
+		w.log.Error("outbound: claim", "err", err)
+	}
+	for _, j := range jobs {
+		w.mu.Lock()
+		w.running++
+		w.mu.Unlock()
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			defer func() {
+				w.mu.Lock()
+				w.running--
+				w.mu.Unlock()
+			}()
+			w.handle(ctx, callCtx, j)
+		}()
+	}
+}
+
+// campaignSlot takes a per-campaign call slot; false when the campaign
+// is at its concurrency.
+func (w *Worker) campaignSlot(id string, limit int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if limit > 0 && w.perCamp[id] >= limit {
+		return false
+	}
+	w.perCamp[id]++
+	return true
+}
+
+func (w *Worker) campaignDone(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.perCamp[id]--; w.perCamp[id] <= 0 {
+		delete(w.perCamp, id)
+	}
+}
+
+// campaignBusyDelay is how far a job whose campaign is at its concurrency
+// is pushed back.
+const campaignBusyDelay = 5 * time.Second
+
+// handle works one claimed job to its next state. runCtx ends on drain:
+// a job not started by then is left to Release; ctx (not cancelled by
+// the drain) carries the call.
+func (w *Worker) handle(runCtx, ctx context.Context, j Job) {
+	log := w.log.With("job", j.ID, "kind", string(j.Kind))
+	var window calendar.Hours
+	if j.CampaignID != "" && w.d.Campaigns != nil {
+		c, err := w.d.Campaigns.Get(ctx, j.CampaignID)
+		switch {
+		case err != nil:
+			log.Error("outbound: campaign", "err", err)
+		case c.Status == CampaignPaused:
+			if err := w.d.Scheduler.Park(ctx, &j); err != nil {
+				log.Error("outbound: park", "err", err)
+			}
+			return
+		default:
+			window = c.hours
+			if !w.campaignSlot(c.ID, c.Concurrency) {
+				if err := w.d.Scheduler.Defer(ctx, j, w.cfg.Now().Add(campaignBusyDelay)); err != nil {
+					log.Error("outbound: defer", "err", err)
+				}
+				return
+			}
+			defer w.campaignDone(c.ID)
+		}
+	}
+	if err := w.pace.wait(runCtx); err != nil || runCtx.Err() != nil {
+		return // draining: Release hands the job back
+	}
+	if err := w.d.Scheduler.Start(ctx, &j); err != nil {
+		log.Warn("outbound: not starting a job", "err", err)
+		return
+	}
+	stopRenew := w.renewWhile(ctx, j, log)
+	defer stopRenew()
+
+	phone := j.Phone
+	if phone == "" && w.d.Phones != nil && j.CaseNumber != "" {
+		p, err := w.d.Phones.Phone(ctx, j.CaseNumber)
+		if err != nil {
+			log.Warn("outbound: no phone for the case", "err", err)
+		}
+		phone = p
+	}
+	now := w.cfg.Now()
+	att := Attempt{
+		ID: j.ID + "-" + strconv.Itoa(j.Attempts+1), CaseNumber: j.CaseNumber, Phone: phone,
+		CampaignID: j.CampaignID, At: now, Window: window,
+	}
+	if j.Kind == KindCallback {
+		att.CallbackID = j.ID
+	}
+	entry := Entry{At: now, AttemptID: att.ID, CaseNumber: j.CaseNumber, Phone: phone, CampaignID: j.CampaignID, CallbackID: att.CallbackID}
+	if err := w.d.Gate.Acquire(ctx, att); err != nil {
+		w.refused(ctx, &j, entry, err, log)
+		return
+	}
+	j.Attempts++
+	entry.Event = EventDial
+	w.append(ctx, entry, log)
+
+	outcome, detail := w.call(ctx, j, att, log)
+	if err := w.d.Gate.End(ctx, att); err != nil {
+		log.Error("outbound: clearing the live mark", "err", err)
+	}
+	entry.At, entry.Event, entry.Outcome, entry.Detail = w.cfg.Now(), EventOutcome, string(outcome), detail
+	w.append(ctx, entry, log)
+	w.conclude(ctx, &j, outcome, window, log)
+}
+
+// call dials the attempt and runs the conversation.
+func (w *Worker) call(ctx context.Context, j Job, att Attempt, log *slog.Logger) (Outcome, string) {
+	target := j.Target
+	if target == "" {
+		target = strings.ReplaceAll(w.cfg.Target, "{phone}", att.Phone)
+	}
+	ringCtx, cancel := context.WithTimeout(ctx, w.cfg.RingTimeout)
+	leg, err := w.d.Dialer.Dial(ringCtx, target, map[string]string{"X-Hotline-Attempt": att.ID})
+	cancel()
+	if err != nil {
+		o := ClassifyDialError(err)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			o = OutcomeNoAnswer
+		}
+		// The error may quote the target's user part: log the class only.
+		log.Info("outbound: dial ended without answer", "outcome", string(o))
+		return o, dialDetail(err)
+	}
+	defer func() {
+		hctx, c := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer c()
+		_ = leg.Hangup(hctx, telephony.CauseBotHangup)
+	}()
+	o, err := w.d.Runner.RunOutbound(ctx, leg, j)
+	if o == "" {
+		o = OutcomeFailed
+	}
+	if err != nil {
+		log.Warn("outbound: conversation ended with an error", "outcome", string(o), "err", err)
+		return o, "runner error"
+	}
+	return o, ""
+}
+
+// dialDetail names the dial failure for the ledger without the target.
+func dialDetail(err error) string {
+	var de *sipgw.DialError
+	if errors.As(err, &de) {
+		return fmt.Sprintf("SIP %d %s", de.StatusCode, de.Reason)
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, sipgw.ErrNoAnswer):
+		return "ring timeout"
+	case errors.Is(err, sipgw.ErrMediaUnusable):
+		return "no usable media"
+	case errors.Is(err, sipgw.ErrAtCapacity):
+		return "sip at capacity"
+	case errors.Is(err, sipgw.ErrDraining), errors.Is(err, sipgw.ErrNotServing):
+		return "sip not serving"
+	}
+	return "dial error"
+}
+
+// refused records a gate refusal and plans the job's next step: a
+// temporary rule moves it to the rule's RetryAt (no attempt used), a
+// permanent one (do-not-call) or bad data ends it.
+func (w *Worker) refused(ctx context.Context, j *Job, e Entry, err error, log *slog.Logger) {
+	e.Event, e.Outcome = EventRefused, string(OutcomeRefused)
+	var re *RefusedError
+	if errors.As(err, &re) {
+		e.Rule, e.Detail = re.Rule, re.Detail
+	} else {
+		e.Rule, e.Detail = "invalid", "no valid phone or case number"
+	}
+	w.append(ctx, e, log)
+	j.Outcome = OutcomeRefused
+	if re != nil && !re.RetryAt.IsZero() {
+		if err := w.d.Scheduler.Retry(ctx, j, re.RetryAt); err != nil {
+			log.Error("outbound: retry", "err", err)
+		}
+		return
+	}
+	if err := w.d.Scheduler.Finish(ctx, j, StatusFailed); err != nil {
+		log.Error("outbound: finish", "err", err)
+	}
+	w.record(ctx, *j, OutcomeRefused, true, log)
+}
+
+// conclude finishes the job or plans a retry inside the gate's rules.
+func (w *Worker) conclude(ctx context.Context, j *Job, o Outcome, window calendar.Hours, log *slog.Logger) {
+	j.Outcome = o
+	if o == OutcomeRightParty {
+		if err := w.d.Scheduler.Finish(ctx, j, StatusDone); err != nil {
+			log.Error("outbound: finish", "err", err)
+		}
+		w.record(ctx, *j, o, true, log)
+		return
+	}
+	if j.Attempts >= w.cfg.MaxAttempts {
+		if err := w.d.Scheduler.Finish(ctx, j, StatusFailed); err != nil {
+			log.Error("outbound: finish", "err", err)
+		}
+		w.record(ctx, *j, o, true, log)
+		return
+	}
+	at := w.RetryAt(w.cfg.Now(), j.Attempts, window)
+	if err := w.d.Scheduler.Retry(ctx, j, at); err != nil {
+		log.Error("outbound: retry", "err", err)
+	}
+	w.record(ctx, *j, o, false, log)
+}
+
+// RetryAt is when to try again after the given number of attempts:
+// max(now + backoff, the next instant the gate allows).
+func (w *Worker) RetryAt(now time.Time, attempts int, window calendar.Hours) time.Time {
+	b := w.cfg.Backoff[min(max(attempts-1, 0), len(w.cfg.Backoff)-1)]
+	at := now.Add(b)
+	if n := w.d.Gate.NextAllowed(at, window); !n.IsZero() {
+		at = n
+	}
+	return at
+}
+
+func (w *Worker) record(ctx context.Context, j Job, o Outcome, final bool, log *slog.Logger) {
+	if j.CampaignID == "" || w.d.Campaigns == nil {
+		return
+	}
+	if err := w.d.Campaigns.Record(ctx, j.CampaignID, o, final); err != nil {
+		log.Error("outbound: campaign counters", "err", err)
+	}
+}
+
+func (w *Worker) append(ctx context.Context, e Entry, log *slog.Logger) {
+	if err := w.d.Ledger.Append(ctx, e); err != nil {
+		log.Error("outbound: ledger append failed", "event", e.Event, "err", err)
+	}
+}
+
+// renewWhile renews the job's lease every third of the lease (and every
+// poll, so an injected clock that moves fast is followed) until stopped.
+func (w *Worker) renewWhile(ctx context.Context, j Job, log *slog.Logger) (stop func()) {
+	every := min(w.d.Scheduler.Lease()/3, w.cfg.Poll)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := w.d.Scheduler.Renew(ctx, j); err != nil {
+					log.Warn("outbound: lease renewal", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// pacer spaces call starts at least every apart (real time: it protects
+// the trunk, not a rule).
+type pacer struct {
+	mu    sync.Mutex
+	every time.Duration
+	next  time.Time
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

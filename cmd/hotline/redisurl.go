@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"hotline/configs"
+)
+
+// newRedisClient connects to the Redis that redis.url names. Three forms
+// (go-redis's own URL syntax; extra nodes with repeated addr=):
+//
+//	redis://[:password@]host:port/db              one server (rediss:// for TLS)
+//	redis+sentinel://[:password@]sentinel:26379/db?master_name=NAME&addr=sentinel2:26379
+//	                                              the master Sentinel names, followed across failovers
+//	                                              (also redis://…?master_name=NAME, as go-redis reads it)
+//	redis+cluster://[:password@]node:6379?addr=node2:6379&addr=node3:6379
+//	                                              Redis Cluster
+//
+// Keys of one call share a hash tag ({call id}), so the per-call scripts
+// stay on one cluster slot.
+func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, err
+	}
+	base, mode, _ := strings.Cut(u.Scheme, "+")
+	if mode == "" && u.Query().Has("master_name") {
+		mode = "sentinel"
+	}
+	u.Scheme = base
+	switch mode {
+	case "":
+		opt, err := redis.ParseURL(c.URL)
+		if err != nil {
+			return nil, err
+		}
+		opt.ContextTimeoutEnabled = true
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		return redis.NewClient(opt), nil
+	case "sentinel":
+		opt, err := redis.ParseFailoverURL(u.String())
+		if err != nil {
+			return nil, err
+		}
+		if opt.MasterName == "" {
+			return nil, fmt.Errorf("%s://: master_name=NAME is required", u.Scheme+"+sentinel")
+		}
+		opt.ContextTimeoutEnabled = true
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		return redis.NewFailoverClient(opt), nil
+	case "cluster":
+		opt, err := redis.ParseClusterURL(u.String())
+		if err != nil {
+			return nil, err
+		}
+		opt.ContextTimeoutEnabled = true
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		return redis.NewClusterClient(opt), nil
+	}
+	return nil, fmt.Errorf("unknown scheme %q", u.Scheme+"+"+mode)
+}

@@ -1,0 +1,71 @@
+// Consultant console end to end (cmd/hotline/console_e2e_test.go): log in,
+// become available, print READY (the Go test then places a SIP call that
+// asks for a consultant), wait for the ringing screen-pop, answer with the
+// fake microphone, print CONNECTED, let audio flow, read the inbound RTP
+// stats, write a note, hang up. A supervisor watches the board meanwhile.
+import { launch, env, log, result, screenshot, main } from './lib.mjs';
+
+const base = env('URL');
+
+async function login(page, user, password) {
+  await page.goto(base + '/console/login');
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
+  await page.waitForSelector('#conn.ok', { timeout: 15000 });
+}
+
+main(async () => {
+  const ctx = await launch();
+  try {
+    const boss = await ctx.newPage();
+    await login(boss, env('SUPERVISOR'), env('SUPERVISOR_PASSWORD'));
+
+    const page = await ctx.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
+    await login(page, env('CONSULTANT'), env('CONSULTANT_PASSWORD'));
+    await screenshot(page, 'console-idle');
+    await page.click('#pres-available');
+    await page.waitForSelector('#pres-available[aria-pressed="true"]');
+    log('READY');
+
+    await page.waitForSelector('#call-panel[data-state="ringing"]', { timeout: 120000 });
+    const caseNumber = (await page.textContent('#pop-case')).trim();
+    const name = (await page.textContent('#pop-name')).trim();
+    const disclosed = await page.$$eval('#pop-disclosed li', (ls) => ls.map((l) => l.textContent));
+    const transcript = await page.$$eval('#pop-transcript li', (ls) => ls.length);
+    await screenshot(page, 'console-ringing');
+
+    await page.click('#btn-answer');
+    await page.waitForSelector('#call-panel[data-state="connected"]', { timeout: 20000 });
+    log('CONNECTED');
+
+    // Let the caller's tone arrive, then read what the page received.
+    const stats = await page.waitForFunction(async () => {
+      const pc = window.hotlineConsole.pc;
+      if (!pc) return null;
+      let out = null;
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') out = { packets: r.packetsReceived, energy: r.totalAudioEnergy || 0 };
+      });
+      return out && out.packets > 150 && out.energy > 0.05 ? out : null;
+    }, null, { timeout: 20000, polling: 250 }).then((h) => h.jsonValue());
+    await screenshot(page, 'console-call');
+    await boss.bringToFront();
+    await boss.waitForFunction(() => document.querySelector('#kpi-live').textContent === '1', null, { timeout: 10000 });
+    await screenshot(boss, 'console-supervisor');
+    await page.bringToFront();
+
+    await page.fill('#note', 'Klient potwierdził dane, prosi o rozłożenie na raty.');
+    await page.click('#btn-note');
+    await page.waitForFunction(() => document.querySelector('#note-status').textContent.startsWith('Zapisano'));
+    // Keep talking a little longer so the caller's side measures us.
+    await page.waitForTimeout(3000);
+    await page.click('#btn-hangup');
+    await page.waitForSelector('#call-panel[data-state="ended"]', { timeout: 15000 });
+    await screenshot(page, 'console-after-call');
+    result({ case: caseNumber, name, disclosed, transcript, stats });
+  } finally {
+    await ctx.close();
+  }
+});

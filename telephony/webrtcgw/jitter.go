@@ -1,0 +1,201 @@
+package webrtcgw
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"hotline/telephony"
+	"hotline/telephony/audio"
+)
+
+// This is a copy of telephony/sipgw's jitter buffer (media_jitter.go),
+// kept identical so both gateways hand the handler the same audio; it
+// belongs in a shared package once both owners agree.
+
+// Jitter buffer geometry.
+const (
+	// jbFrames is the ring size: 1 s of audio. Packets further ahead than
+	// this of the reader push the reader forward; a reader further behind
+	// than this skips to the present.
+	jbFrames = 50
+	// jbDelay is how long past a frame's nominal end the reader waits for
+	// its packets before playing silence: 60 ms absorbs ordinary network
+	// jitter and reordering without making a bot feel slow to react.
+	jbDelay = 60 * time.Millisecond
+	// jbResync is how far a stream's timestamps may stray from the wall
+	// clock before we treat it as a new stream (a sender restart, a
+	// re-INVITE to another media server) and re-anchor it.
+	jbResync = time.Second
+)
+
+type jbSlot struct {
+	idx int64 // frame index held, −1 when empty
+	n   int   // samples written into it (≥ FrameSamples: complete)
+	pcm audio.Frame
+}
+
+// jitterBuffer reorders decoded audio by RTP timestamp and hands it out
+// as 20 ms frames on a clock that starts with the media session, so what
+// ReadAudio returns is time-aligned with the call: silence before the
+// first packet, silence where packets were lost, packets in timestamp
+// order. Frame k covers [start+k·20ms, start+(k+1)·20ms); it is handed out
+// as soon as it is complete, or jbDelay after its end with whatever
+// arrived (silence for the rest).
+//
+// One goroutine pushes (the receive loop), one reads (the handler).
+type jitterBuffer struct {
+	start time.Time
+	// notify wakes the reader after a push (capacity 1: a doorbell).
+	notify chan struct{}
+
+	mu      sync.Mutex
+	slots   [jbFrames]jbSlot
+	readIdx int64
+	// Mapping of the current stream's RTP timestamps to sample positions
+	// (samples since start).
+	anchored bool
+	ssrc     uint32
+	refTS    uint32
+	refPos   int64
+	// Counters for the call's final log line.
+	late, resyncs int
+
+	readMu sync.Mutex // one reader at a time; guards timer
+	timer  *time.Timer
+}
+
+func newJitterBuffer(start time.Time) *jitterBuffer {
+	j := &jitterBuffer{start: start, notify: make(chan struct{}, 1)}
+	for i := range j.slots {
+		j.slots[i].idx = -1
+	}
+	return j
+}
+
+// frameAt returns the index of the frame playing at t.
+func (j *jitterBuffer) frameAt(t time.Time) int64 {
+	d := t.Sub(j.start)
+	if d < 0 {
+		return 0
+	}
+	return int64(d / audio.FrameDuration)
+}
+
+// push stores the decoded samples of one RTP packet received at now and
+// returns where they start, in samples since start (negative: before it).
+func (j *jitterBuffer) push(now time.Time, ssrc, ts uint32, pcm []int16) int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	live := j.frameAt(now) * audio.FrameSamples
+	var pos int64
+	if j.anchored && ssrc == j.ssrc {
+		pos = j.refPos + int64(int32(ts-j.refTS)) // signed: wraps and reordering
+		if d := audio.Duration(int(pos - live)); d > jbResync || d < -jbResync {
+			j.anchored = false
+			j.resyncs++
+		}
+	}
+	if !j.anchored || ssrc != j.ssrc {
+		// A new stream starts now, on a frame boundary, so 20 ms packets
+		// fill whole frames.
+		j.anchored, j.ssrc = true, ssrc
+		pos = live
+		j.refTS, j.refPos = ts, pos
+	}
+	if pos > j.refPos {
+		j.refTS, j.refPos = ts, pos
+	}
+	placed := pos
+	if pos < 0 { // older than the session itself
+		skip := min(int64(len(pcm)), -pos)
+		pcm, pos = pcm[skip:], pos+skip
+		j.late++
+	}
+	for len(pcm) > 0 {
+		idx := pos / audio.FrameSamples
+		off := int(pos % audio.FrameSamples)
+		n := min(len(pcm), audio.FrameSamples-off)
+		if idx < j.readIdx {
+			j.late++
+		} else {
+			if idx >= j.readIdx+jbFrames {
+				j.readIdx = idx - jbFrames + 1 // nobody is reading: drop the oldest
+			}
+			s := &j.slots[idx%jbFrames]
+			if s.idx != idx {
+				s.idx, s.n = idx, 0
+				clear(s.pcm[:])
+			}
+			copy(s.pcm[off:off+n], pcm[:n])
+			s.n += n
+		}
+		pcm, pos = pcm[n:], pos+int64(n)
+	}
+	select {
+	case j.notify <- struct{}{}:
+	default:
+	}
+	return placed
+}
+
+// read fills f with the next frame, waiting until it is complete or due.
+// It returns ctx's error, or telephony.ErrLegClosed when closed is closed.
+func (j *jitterBuffer) read(ctx context.Context, closed <-chan struct{}, f *audio.Frame) error {
+	j.readMu.Lock()
+	defer j.readMu.Unlock()
+	for {
+		wait, ok := j.tryRead(time.Now(), f)
+		if ok {
+			return nil
+		}
+		if j.timer == nil {
+			j.timer = time.NewTimer(wait)
+		} else {
+			j.timer.Reset(wait)
+		}
+		select {
+		case <-j.notify:
+		case <-j.timer.C:
+		case <-closed:
+			return telephony.ErrLegClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		j.timer.Stop()
+	}
+}
+
+// tryRead hands out the next frame if it is complete or due at now, else
+// says how long until it is due.
+func (j *jitterBuffer) tryRead(now time.Time, f *audio.Frame) (time.Duration, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if live := j.frameAt(now); j.readIdx <= live-jbFrames {
+		// The reader fell more than the ring behind: older frames are gone,
+		// so continue from the oldest one the ring can still hold. Due
+		// frames are handed out at once, so the reader catches up quickly.
+		j.readIdx = live - jbFrames + 1
+	}
+	k := j.readIdx
+	s := &j.slots[k%jbFrames]
+	due := j.start.Add(time.Duration(k+1)*audio.FrameDuration + jbDelay)
+	if s.idx == k && s.n >= audio.FrameSamples || !now.Before(due) {
+		if s.idx == k {
+			*f = s.pcm
+			s.idx = -1
+		} else {
+			*f = audio.Frame{}
+		}
+		j.readIdx++
+		return 0, true
+	}
+	return due.Sub(now), false
+}
+
+// stats returns the late-packet and resync counters.
+func (j *jitterBuffer) stats() (late, resyncs int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.late, j.resyncs
+}

@@ -1,0 +1,162 @@
+package webrtcgw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+	"github.com/labstack/echo/v4"
+
+	"hotline/telephony"
+)
+
+const (
+	// answerTimeout bounds negotiating an offer (ICE gathering takes
+	// milliseconds on host candidates, longer with STUN).
+	answerTimeout = 10 * time.Second
+	// noteWriteTimeout: a page that does not take a note this fast is
+	// gone; its socket is closed (the call goes on).
+	noteWriteTimeout = 5 * time.Second
+	// retryAfterSeconds tells a refused page when to try again.
+	retryAfterSeconds = "5"
+)
+
+// OfferRequest is the body of POST /offer.
+type OfferRequest struct {
+	SDP string `json:"sdp"`
+}
+
+// OfferResponse answers POST /offer: the call's id (for GET /events/:id)
+// and the complete SDP answer.
+type OfferResponse struct {
+	ID  string `json:"id"`
+	SDP string `json:"sdp"`
+}
+
+// NoteMessage is one note on the events WebSocket.
+type NoteMessage struct {
+	Kind string            `json:"kind"`
+	Text string            `json:"text,omitempty"`
+	Data map[string]string `json:"data,omitempty"`
+}
+
+// PageMessage is what the page sends on the events WebSocket:
+// {"type":"hangup"} ends the call.
+type PageMessage struct {
+	Type string `json:"type"`
+}
+
+// Mount adds the browser-call signalling to grp:
+//
+//	POST /offer       {"sdp": offer} → {"id", "sdp": answer}; the
+//	                  gateway's handler (the assistant) takes the call.
+//	                  400 for a bad body or offer, 503 when at MaxCalls
+//	                  or draining.
+//	GET  /events/:id  WebSocket: the leg's notes as JSON (NoteMessage),
+//	                  and {"type":"hangup"} from the page.
+//
+// The call id is 128 random bits and is the only key to the events of a
+// call (which carry the assistant's lines: amounts, dates), so it must be
+// kept as secret as the call itself.
+func (g *Gateway) Mount(grp *echo.Group) {
+	grp.POST("/offer", g.handleOffer)
+	grp.GET("/events/:id", g.handleEvents)
+}
+
+func jsonError(c echo.Context, code int, msg string) error {
+	return c.JSON(code, map[string]string{"error": msg})
+}
+
+func (g *Gateway) handleOffer(c echo.Context) error {
+	if g.Draining() {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+		return jsonError(c, http.StatusServiceUnavailable, "the service is shutting down; try again shortly")
+	}
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxOfferSize+4096)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var req OfferRequest
+	if err := dec.Decode(&req); err != nil {
+		return jsonError(c, http.StatusBadRequest, "body must be JSON {\"sdp\": \"<offer>\"}")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return jsonError(c, http.StatusBadRequest, "body must be one JSON object")
+	}
+	if strings.TrimSpace(req.SDP) == "" {
+		return jsonError(c, http.StatusBadRequest, "sdp is empty")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), answerTimeout)
+	defer cancel()
+	answer, leg, err := g.Answer(ctx, req.SDP, telephony.LegInfo{From: "browser"})
+	switch {
+	case errors.Is(err, ErrBadOffer):
+		return jsonError(c, http.StatusBadRequest, "unusable SDP offer: PCMU audio is required")
+	case errors.Is(err, ErrBusy), errors.Is(err, ErrDraining):
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+		return jsonError(c, http.StatusServiceUnavailable, "all lines are busy; try again shortly")
+	case err != nil:
+		g.log.Warn("webrtc offer failed", "error", err)
+		return jsonError(c, http.StatusInternalServerError, "could not set up the call")
+	}
+	g.log.Info("browser call", "call_id", leg.ID(), "remote_http", c.RealIP())
+	return c.JSON(http.StatusOK, OfferResponse{ID: leg.ID(), SDP: answer})
+}
+
+func (g *Gateway) handleEvents(c echo.Context) error {
+	leg, ok := g.Leg(c.Param("id"))
+	if !ok {
+		return jsonError(c, http.StatusNotFound, "no such call")
+	}
+	if !leg.notesClaim.CompareAndSwap(false, true) {
+		return jsonError(c, http.StatusConflict, "the call's events are already being read")
+	}
+	defer leg.notesClaim.Store(false)
+	// Same-origin only (websocket.Accept checks Origin against Host).
+	ws, err := websocket.Accept(c.Response(), c.Request(), nil)
+	if err != nil {
+		return nil // Accept has written the response
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(4096)
+
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		defer cancel()
+		for {
+			var m PageMessage
+			if err := wsjson.Read(ctx, ws, &m); err != nil {
+				return
+			}
+			if m.Type == "hangup" {
+				leg.end(telephony.CauseCallerHangup)
+			}
+		}
+	})
+	for {
+		select {
+		case n, ok := <-leg.Notes():
+			if !ok {
+				_ = ws.Close(websocket.StatusNormalClosure, "call ended")
+				return nil
+			}
+			wctx, wcancel := context.WithTimeout(ctx, noteWriteTimeout)
+			err := wsjson.Write(wctx, ws, NoteMessage{Kind: n.Kind, Text: n.Text, Data: n.Data})
+			wcancel()
+			if err != nil {
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
