@@ -31,6 +31,9 @@ func TestStartOutbound(t *testing.T) {
 		{"voicemail", "", []dialogs.Input{{Kind: dialogs.InputTimeout}, {Kind: dialogs.InputTimeout}}, dialogs.OutcomeNoAnswer, []string{"Do widzenia."}},
 		{"right party hears the debt", "", []dialogs.Input{keys("1"), keys("02011980"), keys("1"), speech("do widzenia")},
 			dialogs.OutcomeRightParty, nil},
+		{"spoken yes", "", []dialogs.Input{speech("tak, to ja"), speech("drugiego stycznia tysiąc dziewięćset osiemdziesiątego roku"), keys("1"), speech("do widzenia")},
+			dialogs.OutcomeRightParty, nil},
+		{"spoken no", "", []dialogs.Input{speech("nie, to pomyłka")}, dialogs.OutcomeWrongParty, []string{"Przepraszamy za kłopot."}},
 		{"callback without a case number", "-", []dialogs.Input{keys("1"), keys(number + "#"), keys("02011980"), keys("1"), speech("do widzenia")},
 			dialogs.OutcomeRightParty, nil},
 	}

@@ -138,14 +138,14 @@ func (c *Console) Mount(e *echo.Echo) {
 }
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
-// this origin, no referrer leaking call ids.
+// this origin, no referrer leaking call ids to other sites.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(e echo.Context) error {
 		h := e.Response().Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make Chromium send Origin: null on our own form posts
 		h.Set("Cache-Control", "no-store")
 		return next(e)
 	}

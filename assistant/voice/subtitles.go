@@ -12,7 +12,6 @@ type texter interface {
 	Text(u say.Utterance) (string, error)
 }
 
-
 // subtitle shows the utterance about to be played as a subtitle on the
 // caller's screen, when the leg has one (telephony.Notifier: a browser
 // call) and the engine can render text. Utterances skipped by barge-in

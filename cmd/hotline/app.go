@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -41,6 +42,10 @@ type app struct {
 	engine   *assistant.Engine
 	prompts  map[string]string
 	metrics  *metrics // served on /metrics by serve (metrics.go)
+	// now is the service clock of what is scheduled: callbacks and the
+	// outbound scheduler, gate, dialer and API (time.Now; tests move it
+	// to a callback's slot).
+	now func() time.Time
 
 	closers []func() error
 }
@@ -67,6 +72,10 @@ func newLogger(cfg *configs.Config, w io.Writer) *slog.Logger {
 	return slog.New(redact.New(h))
 }
 
+// clock reads a.now when called, so a clock set after newApp (tests)
+// reaches the services built with it.
+func (a *app) clock() time.Time { return a.now() }
+
 // seed tells newApp what to load into an embedded store.
 type seed struct {
 	file string // a case file; "" → cfg.Cases.SeedFile, then the demo cases
@@ -75,7 +84,7 @@ type seed struct {
 // newApp connects to Redis (or starts the embedded store) and builds the
 // services and the engine.
 func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed) (a *app, err error) {
-	a = &app{cfg: cfg, log: log, metrics: newMetrics()}
+	a = &app{cfg: cfg, log: log, metrics: newMetrics(), now: time.Now}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -123,7 +132,7 @@ func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed)
 	}
 	a.cbs, err = callbacks.New(a.rdb, prefix, callbacks.Config{
 		Hours: cbHours, Location: loc, SlotLength: cfg.Callbacks.SlotLength, Capacity: cfg.Callbacks.Capacity,
-		LeadTime: cfg.Callbacks.LeadTime, Horizon: cfg.Callbacks.Horizon,
+		LeadTime: cfg.Callbacks.LeadTime, Horizon: cfg.Callbacks.Horizon, Now: a.clock,
 	})
 	if err != nil {
 		return nil, err

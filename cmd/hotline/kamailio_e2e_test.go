@@ -98,6 +98,28 @@ func startKamailio(t *testing.T, targets ...string) (string, *logBuf) {
 	return "127.0.0.1:" + strconv.Itoa(port), logs
 }
 
+// withRoutes makes a caller scenario send its ACK and BYE with the route
+// set the 200 OK recorded (Record-Route), as a UA behind a proxy must
+// (RFC 3261 §12.2.1.1): they then pass the proxy to the instance.
+func withRoutes(t *testing.T, scenario string) string {
+	t.Helper()
+	b, err := os.ReadFile(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "Max-Forwards: 70\n      Content-Length: 0"
+	x := string(b)
+	if strings.Count(x, at) != 2 {
+		t.Fatalf("scenario shape changed: %d ACK/BYE without body", strings.Count(x, at))
+	}
+	x = strings.ReplaceAll(x, at, "Max-Forwards: 70\n      [routes]\n      Content-Length: 0")
+	p := filepath.Join(t.TempDir(), "routed.xml")
+	if err := os.WriteFile(p, []byte(x), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // invites counts the INVITEs an instance took (its "incoming call" lines).
 func (in *instance) invites() int { return strings.Count(in.logs.String(), `msg="incoming call"`) }
 
@@ -110,7 +132,7 @@ func TestKamailioSpreadsCallsAndSkipsADrainedInstance(t *testing.T) {
 	a := startInstance(t, "HOTLINE_SIP_DRAIN_TIMEOUT=60s")
 	b := startInstance(t)
 	proxy, klog := startKamailio(t, a.sip, b.sip)
-	short := callerScenario(t, pause(time.Second), 2)
+	short := withRoutes(t, callerScenario(t, pause(time.Second), 2))
 
 	// Kamailio starts in a moment; the first call may find it not yet
 	// listening, so it is retried until one passes.
@@ -136,7 +158,7 @@ func TestKamailioSpreadsCallsAndSkipsADrainedInstance(t *testing.T) {
 
 	// A live call straight to a keeps it draining (and answering 503)
 	// after SIGTERM instead of exiting.
-	live := startSipp(t, a.sip, callerScenario(t, pause(25*time.Second), 2))
+	live := startSipp(t, a.sip, callerScenario(t, pause(25*time.Second), 2)) // straight: no proxy, no routes
 	poll(t, 10*time.Second, "the live call on a", func() bool { return a.invites() == na+1 })
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -153,6 +175,9 @@ func TestKamailioSpreadsCallsAndSkipsADrainedInstance(t *testing.T) {
 	if got := b.invites(); got != nb+4 {
 		t.Errorf("b took %d of the 4 calls made while a drained", got-nb)
 	}
+	kl := klog.String()
+	t.Logf("kamailio: probe marked a down: %v; INVITEs failed over on 503: %d",
+		strings.Contains(kl, "sip:"+a.sip+";transport=udp is DOWN"), strings.Count(kl, "failing over"))
 	if err := <-live; err != nil {
 		t.Errorf("the live call on the draining instance: %v", err)
 	}

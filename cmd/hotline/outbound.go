@@ -52,13 +52,13 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 	}
 	host, _ := os.Hostname()
 	sched := outbound.NewScheduler(a.rdb, prefix, a.cbs, outbound.SchedulerConfig{
-		Owner: host + "-" + strconv.Itoa(os.Getpid()), Lease: c.Lease, Logger: a.log,
+		Owner: host + "-" + strconv.Itoa(os.Getpid()), Lease: c.Lease, Now: a.clock, Logger: a.log,
 	})
 	ledger := outbound.NewLedger(a.rdb, prefix)
-	camps := outbound.NewCampaigns(a.rdb, prefix, sched, loc, nil)
+	camps := outbound.NewCampaigns(a.rdb, prefix, sched, loc, a.clock)
 	w, err := outbound.NewWorker(outbound.WorkerConfig{
 		MaxConcurrent: c.MaxConcurrent, CPS: float64(c.CPS), RingTimeout: c.RingTimeout, Target: c.Target,
-		MaxAttempts: c.MaxAttempts, Backoff: c.Backoff(), Poll: c.Poll, Logger: a.log,
+		MaxAttempts: c.MaxAttempts, Backoff: c.Backoff(), Poll: c.Poll, Now: a.clock, Logger: a.log,
 	}, outbound.WorkerDeps{
 		Scheduler: sched, Gate: gate, Ledger: ledger, Campaigns: camps,
 		Dialer: d, Runner: h, Phones: bookPhones{a},
@@ -67,7 +67,7 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 		return nil, usageError{fmt.Errorf("outbound: %w", err)}
 	}
 	api := &outbound.API{Gate: gate, Scheduler: sched, Campaigns: camps, Ledger: ledger,
-		Phones: bookPhones{a}, Wake: w.Wake, Location: loc}
+		Phones: bookPhones{a}, Wake: w.Wake, Now: a.clock, Location: loc}
 	api.Mount(srv.Echo(), httpapi.BearerAuth(a.cfg.API.Tokens))
 
 	// stop must end the dialer even when serve returns for another

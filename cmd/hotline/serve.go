@@ -35,6 +35,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
+	return a.serve(ctx)
+}
+
+// serve runs the built app until ctx ends (cmdServe; tests run it in
+// process with their own clock).
+func (a *app) serve(ctx context.Context) error {
+	cfg, log := a.cfg, a.log
 	handler, err := a.newVoiceHandler()
 	if err != nil {
 		return err

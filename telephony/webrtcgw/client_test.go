@@ -224,9 +224,7 @@ func (c *client) sendLoop() {
 				end := i > 5
 				pl := dtmf.Payload{Event: code, End: end, Volume: 10, Duration: dur}.Append(nil)
 				send(c.tePT, i == 1, evTS, pl)
-				if i <= 5 {
-					ts += 160
-				}
+				ts += 160 // the media clock runs on through the event
 			}
 			continue
 		case <-tick.C:
@@ -304,11 +302,11 @@ func (r *rawTrack) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-func (r *rawTrack) ID() string                  { return "mic" }
-func (r *rawTrack) RID() string                 { return "" }
-func (r *rawTrack) StreamID() string            { return "client" }
-func (r *rawTrack) Kind() webrtc.RTPCodecType   { return webrtc.RTPCodecTypeAudio }
-func (r *rawTrack) ssrcOrZero() uint32          { r.mu.Lock(); defer r.mu.Unlock(); return uint32(r.ssrc) }
+func (r *rawTrack) ID() string                { return "mic" }
+func (r *rawTrack) RID() string               { return "" }
+func (r *rawTrack) StreamID() string          { return "client" }
+func (r *rawTrack) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeAudio }
+func (r *rawTrack) ssrcOrZero() uint32        { r.mu.Lock(); defer r.mu.Unlock(); return uint32(r.ssrc) }
 func (r *rawTrack) write(h *rtp.Header, payload []byte) error {
 	r.mu.Lock()
 	w, ssrc := r.w, r.ssrc

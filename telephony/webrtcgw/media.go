@@ -52,10 +52,10 @@ type media struct {
 	ignored      atomic.Uint64
 	digits       atomic.Uint64
 
-	rxMu                sync.Mutex
-	rxSumSq, rxN        float64 // the whole call
-	rxWinSumSq, rxWinN  float64 // since the last level report
-	rxLastRMS           float64
+	rxMu               sync.Mutex
+	rxSumSq, rxN       float64 // the whole call
+	rxWinSumSq, rxWinN float64 // since the last level report
+	rxLastRMS          float64
 }
 
 // init readies the media state; the clock starts now.

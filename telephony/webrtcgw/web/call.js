@@ -15,6 +15,26 @@
     serverRx: { rms: 0, lastRms: 0, packets: 0 }, cause: '',
   };
   window.hotline = hotline;
+  // stats reports the call's audio as the browser sees it (for tests and
+  // for support: what arrived from the assistant, what we sent).
+  hotline.stats = async () => {
+    if (!pc) return null;
+    const out = {};
+    (await pc.getStats()).forEach((r) => {
+      if (r.kind !== 'audio') return;
+      if (r.type === 'inbound-rtp') {
+        out.inbound = { packets: r.packetsReceived, lost: r.packetsLost, energy: r.totalAudioEnergy || 0, codecId: r.codecId };
+      } else if (r.type === 'outbound-rtp') {
+        out.outbound = { packets: r.packetsSent, codecId: r.codecId };
+      }
+    });
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'codec') return;
+      if (out.inbound && r.id === out.inbound.codecId) out.inbound.codec = r.mimeType;
+      if (out.outbound && r.id === out.outbound.codecId) out.outbound.codec = r.mimeType;
+    });
+    return out;
+  };
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -33,13 +53,14 @@
     transfer: 'Łączenie z konsultantem…',
     ended: 'Rozmowa zakończona',
   };
+  // What the status says after the call, by termination cause.
   const CAUSES = {
-    caller_hung_up: 'Rozłączyłeś rozmowę.',
-    bot_hung_up: 'Asystent zakończył rozmowę.',
-    transferred: 'Rozmowa z konsultantem zakończona.',
-    media_timeout: 'Utracono połączenie (brak dźwięku).',
-    shutdown: 'Serwis jest właśnie restartowany – zadzwoń ponownie za chwilę.',
-    failed: 'Wystąpił błąd połączenia.',
+    caller_hung_up: 'Rozmowa zakończona',
+    bot_hung_up: 'Asystent zakończył rozmowę',
+    transferred: 'Rozmowa z konsultantem zakończona',
+    media_timeout: 'Utracono połączenie (brak dźwięku)',
+    shutdown: 'Serwis jest restartowany – zadzwoń ponownie za chwilę',
+    failed: 'Wystąpił błąd połączenia',
   };
 
   let pc = null, ws = null, stream = null, dtmf = null;
@@ -113,6 +134,7 @@
         break;
       }
       case 'audio':
+        if (hotline.state === 'ended') break;
         hotline.serverRx = {
           rms: Number(n.data.rx_rms) || 0,
           lastRms: Number(n.data.rx_last_rms) || 0,
@@ -219,7 +241,7 @@
     if (hotline.state === 'ended') return;
     cleanup();
     showBanner('');
-    setState('ended', STATES.ended + (detail ? ' – ' + detail : ''));
+    setState('ended', detail || STATES.ended);
   }
 
   function cleanup() {

@@ -17,8 +17,10 @@ async function login(page, user, password) {
 
 main(async () => {
   const ctx = await launch();
+  // The supervisor's browser is another Chromium: cookies are per browser.
+  const bossCtx = await launch('');
   try {
-    const boss = await ctx.newPage();
+    const boss = await bossCtx.newPage();
     await login(boss, env('SUPERVISOR'), env('SUPERVISOR_PASSWORD'));
 
     const page = await ctx.newPage();
@@ -41,20 +43,21 @@ main(async () => {
     log('CONNECTED');
 
     // Let the caller's tone arrive, then read what the page received.
-    const stats = await page.waitForFunction(async () => {
-      const pc = window.hotlineConsole.pc;
-      if (!pc) return null;
-      let out = null;
-      (await pc.getStats()).forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'audio') out = { packets: r.packetsReceived, energy: r.totalAudioEnergy || 0 };
+    let stats = null;
+    for (const deadline = Date.now() + 20000; Date.now() < deadline;) {
+      stats = await page.evaluate(async () => {
+        let out = null;
+        (await window.hotlineConsole.pc.getStats()).forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'audio') out = { packets: r.packetsReceived, energy: r.totalAudioEnergy || 0 };
+        });
+        return out;
       });
-      return out && out.packets > 150 && out.energy > 0.05 ? out : null;
-    }, null, { timeout: 20000, polling: 250 }).then((h) => h.jsonValue());
+      if (stats && stats.packets > 150 && stats.energy > 0.05) break;
+      await page.waitForTimeout(250); // polling the page's RTP statistics
+    }
     await screenshot(page, 'console-call');
-    await boss.bringToFront();
     await boss.waitForFunction(() => document.querySelector('#kpi-live').textContent === '1', null, { timeout: 10000 });
     await screenshot(boss, 'console-supervisor');
-    await page.bringToFront();
 
     await page.fill('#note', 'Klient potwierdził dane, prosi o rozłożenie na raty.');
     await page.click('#btn-note');
@@ -67,5 +70,6 @@ main(async () => {
     result({ case: caseNumber, name, disclosed, transcript, stats });
   } finally {
     await ctx.close();
+    await bossCtx.close();
   }
 });
