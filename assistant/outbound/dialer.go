@@ -21,8 +21,8 @@ type Outcome string
 // The outcome taxonomy of the contact ledger.
 const (
 	OutcomeRightParty Outcome = "answered-right-party" // the debtor confirmed who they are
-	OutcomeWrongParty Outcome = "wrong-party"          // someone else answered, or nobody confirmed (silence, voicemail)
-	OutcomeNoAnswer   Outcome = "no-answer"            // ring timeout, 408/480/487
+	OutcomeWrongParty Outcome = "wrong-party"          // someone else answered and said so
+	OutcomeNoAnswer   Outcome = "no-answer"            // ring timeout, 408/480/487; or answered by silence (voicemail) or "the person is not here"
 	OutcomeBusy       Outcome = "busy"                 // 486/600
 	OutcomeFailed     Outcome = "failed"               // anything else (rejected, network, no media, no phone)
 	OutcomeRefused    Outcome = "refused-by-gate"      // the compliance gate said no
@@ -41,7 +41,8 @@ var _ Dialer = (*sipgw.Server)(nil)
 
 // Runner talks to whoever answered: the right-party check, then the
 // verified conversation. It returns the attempt's outcome
-// (OutcomeRightParty, OutcomeWrongParty, or OutcomeFailed). The dialer
+// (OutcomeRightParty, OutcomeWrongParty, OutcomeNoAnswer or
+// OutcomeFailed). The dialer
 // hangs the leg up after RunOutbound returns.
 type Runner interface {
 	RunOutbound(ctx context.Context, leg telephony.Leg, job Job) (Outcome, error)

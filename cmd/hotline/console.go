@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"time"
 
 	"hotline/assistant/calendar"
 	"hotline/assistant/cases"
@@ -102,13 +102,36 @@ func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcg
 		defer func() { done <- struct{}{} }()
 		_ = con.Run(rctx)
 	}()
-	return func() { cancel(); <-done; <-done }, nil
+	return func() {
+		cancel()
+		<-done
+		<-done
+		if gw != nil {
+			// The consultants' legs end with their callers' (SIP drains
+			// first); whatever is left is cut here.
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			if err := gw.Shutdown(sctx); err != nil {
+				a.log.Warn("console: browser legs cut at shutdown", "err", err)
+			}
+		}
+	}, nil
 }
 
-// consoleGateway is the WebRTC gateway that carries consultants' browser
-// legs (Accept only: no handler).
+// consoleGateway builds the WebRTC gateway that carries consultants'
+// browser legs from webrtc.* (Accept only, no handler; nil when
+// webrtc.enabled is false). It is separate from the test call page's
+// gateway (webrtc.go) so the console does not depend on that page.
 func (a *app) consoleGateway() *webrtcgw.Gateway {
-	gw, err := webrtcgw.New(webrtcgw.Config{LoopbackOnly: os.Getenv("HOTLINE_WEBRTC_LOOPBACK_ONLY") == "true"}, nil, a.log)
+	c := a.cfg.WebRTC
+	if !c.Enabled {
+		return nil
+	}
+	gw, err := webrtcgw.New(webrtcgw.Config{
+		ICEServers: c.ICEServers, NAT1To1IPs: c.NAT1To1IPs,
+		UDPPortMin: uint16(c.UDPPortMin), UDPPortMax: uint16(c.UDPPortMax), // validated <= 65535
+		LoopbackOnly: c.LoopbackOnly, MediaTimeout: c.MediaTimeout, MaxCalls: c.MaxCalls,
+	}, nil, a.log)
 	if err != nil {
 		a.log.Error("console: WebRTC gateway", "err", err)
 		return nil

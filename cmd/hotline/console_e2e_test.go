@@ -83,7 +83,7 @@ func (v *phoneVoice) ReadFrame(f *audio.Frame) error {
 		return nil
 	}
 	for i := range f {
-		f[i] = int16(2000 * math.Sin(2*math.Pi*440*float64(v.n)/audio.Rate))
+		f[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(v.n)/audio.Rate))
 		v.n++
 	}
 	return nil
@@ -240,6 +240,9 @@ func TestConsoleConsultantAnswersSIPCaller(t *testing.T) {
 	if p, _ := stats["packets"].(float64); p < 150 {
 		t.Errorf("the consultant's page received %v packets from the caller", stats["packets"])
 	}
+	if e, _ := stats["energy"].(float64); e < 0.05 {
+		t.Errorf("the consultant's page heard no caller audio (totalAudioEnergy %v)", stats["energy"])
+	}
 	tone, total := caller.toneFrames(1000)
 	t.Logf("SIP caller heard %d frames after the answer, %d of them the consultant's 1000 Hz tone", total, tone)
 	if tone < 50 {
@@ -256,7 +259,7 @@ func TestConsoleConsultantAnswersSIPCaller(t *testing.T) {
 // available, the caller waits in the queue until the timeout, then the
 // assistant offers a callback, which the caller books.
 func TestConsoleQueueTimeoutOffersCallback(t *testing.T) {
-	s := startServe(t, append(consoleEnv, "HOTLINE_CONSOLE_QUEUE_TIMEOUT=4s")...)
+	s := startServe(t, append(consoleEnv, "HOTLINE_CONSOLE_QUEUE_TIMEOUT=15s")...)
 	p := dial(t, s)
 	p.mark.Store(true)
 	p.out.keys(askForConsultant)

@@ -28,9 +28,9 @@ func kamailioBin(t *testing.T) string {
 }
 
 // startKamailio runs configs/kamailio/kamailio.cfg on 127.0.0.1 with a
-// dispatcher list of the given SIP addresses, probing every second, and
+// dispatcher list of the given SIP addresses, probing every ping, and
 // returns its SIP address and log.
-func startKamailio(t *testing.T, targets ...string) (string, *logBuf) {
+func startKamailio(t *testing.T, ping time.Duration, targets ...string) (string, *logBuf) {
 	t.Helper()
 	bin := kamailioBin(t)
 	dir := t.TempDir()
@@ -56,7 +56,7 @@ func startKamailio(t *testing.T, targets ...string) (string, *logBuf) {
 	}
 	set("HOTLINE_LISTEN", "udp:127.0.0.1:"+strconv.Itoa(port))
 	set("HOTLINE_DISPATCHER_LIST", listFile)
-	set("HOTLINE_PING_INTERVAL", "1")
+	set("HOTLINE_PING_INTERVAL", strconv.Itoa(int(ping.Seconds())))
 	cfgFile := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
 		t.Fatal(err)
@@ -126,12 +126,32 @@ func (in *instance) invites() int { return strings.Count(in.logs.String(), `msg=
 // TestKamailioSpreadsCallsAndSkipsADrainedInstance: Kamailio with the
 // example configuration in front of two instances: calls through it reach
 // both; once one instance drains (SIGTERM, with a live call keeping it
-// draining) every new call goes to the other, and they all succeed.
+// draining) every new call goes to the other, and they all succeed —
+// whether the OPTIONS probe saw the drain first (probing every second) or
+// an INVITE met the draining instance's 503 and failed over (probing too
+// rarely to notice).
 func TestKamailioSpreadsCallsAndSkipsADrainedInstance(t *testing.T) {
 	needTool(t, "sipp")
+	kamailioBin(t)
+	for _, tt := range []struct {
+		name     string
+		ping     time.Duration
+		failover bool // an INVITE must have failed over on 503
+	}{
+		{"probe sees the drain", time.Second, false},
+		{"invite fails over on 503", 10 * time.Minute, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			testKamailio(t, tt.ping, tt.failover)
+		})
+	}
+}
+
+func testKamailio(t *testing.T, ping time.Duration, failover bool) {
 	a := startInstance(t, "HOTLINE_SIP_DRAIN_TIMEOUT=60s")
 	b := startInstance(t)
-	proxy, klog := startKamailio(t, a.sip, b.sip)
+	proxy, klog := startKamailio(t, ping, a.sip, b.sip)
 	short := withRoutes(t, callerScenario(t, pause(time.Second), 2))
 
 	// Kamailio starts in a moment; the first call may find it not yet
@@ -176,8 +196,14 @@ func TestKamailioSpreadsCallsAndSkipsADrainedInstance(t *testing.T) {
 		t.Errorf("b took %d of the 4 calls made while a drained", got-nb)
 	}
 	kl := klog.String()
-	t.Logf("kamailio: probe marked a down: %v; INVITEs failed over on 503: %d",
-		strings.Contains(kl, "sip:"+a.sip+";transport=udp is DOWN"), strings.Count(kl, "failing over"))
+	down, failovers := strings.Contains(kl, "sip:"+a.sip+";transport=udp is DOWN"), strings.Count(kl, "failing over")
+	t.Logf("kamailio: probe marked a down: %v; INVITEs failed over on 503: %d", down, failovers)
+	if failover && failovers == 0 {
+		t.Errorf("no INVITE failed over although the probe was too rare to see the drain")
+	}
+	if !failover && !down {
+		t.Errorf("the OPTIONS probe did not take the draining instance out")
+	}
 	if err := <-live; err != nil {
 		t.Errorf("the live call on the draining instance: %v", err)
 	}

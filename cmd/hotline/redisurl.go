@@ -40,6 +40,7 @@ func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		failFast(&opt.MaxRetries, &opt.DialerRetries)
 		return redis.NewClient(opt), nil
 	case "sentinel":
 		opt, err := redis.ParseFailoverURL(u.String())
@@ -51,6 +52,7 @@ func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		failFast(&opt.MaxRetries, &opt.DialerRetries)
 		return redis.NewFailoverClient(opt), nil
 	case "cluster":
 		opt, err := redis.ParseClusterURL(u.String())
@@ -59,7 +61,22 @@ func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 		}
 		opt.ContextTimeoutEnabled = true
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		failFast(&opt.MaxRetries, &opt.DialerRetries)
 		return redis.NewClusterClient(opt), nil
 	}
 	return nil, fmt.Errorf("unknown scheme %q", u.Scheme+"+"+mode)
+}
+
+// failFast sets one retry per command and one re-dial, unless the URL set
+// them (max_retries=, dialer_retries=): a caller waits while a command
+// retries, and go-redis's defaults (3 retries of 5 dials each) turn a
+// Redis outage into seconds of silence per turn. One retry still covers
+// the usual case, a pooled connection the server closed on restart.
+func failFast(maxRetries, dialerRetries *int) {
+	if *maxRetries == 0 {
+		*maxRetries = 1
+	}
+	if *dialerRetries == 0 {
+		*dialerRetries = 1
+	}
 }

@@ -49,6 +49,11 @@ func TestNewRedisClientForms(t *testing.T) {
 		if got := fmt.Sprintf("%T", c); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.url, got, tt.want)
 		}
+		if rc, ok := c.(*redis.Client); ok {
+			if o := rc.Options(); o.MaxRetries != 1 || o.DialerRetries != 1 || !o.ContextTimeoutEnabled || o.ReadTimeout != time.Second {
+				t.Errorf("%s: retries %d/%d, timeouts %v %v: not failing fast", tt.url, o.MaxRetries, o.DialerRetries, o.ContextTimeoutEnabled, o.ReadTimeout)
+			}
+		}
 		_ = c.Close()
 	}
 	// The configuration accepts the same forms.

@@ -115,6 +115,9 @@ func (m *media) sendLoop() {
 		pkt.Timestamp = ts0 + uint32(n*audio.FrameSamples)
 		pkt.Marker = marker
 		pkt.Payload = payload
+		// Pacing as the wire sees it: the gap to the previous packet of
+		// the talk spurt (a marked packet starts a new one), on the
+		// monotonic clock, just before the write.
 		now := time.Now()
 		if !marker {
 			m.cfg.Metrics.SendInterval(now.Sub(last))

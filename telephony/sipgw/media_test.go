@@ -322,6 +322,32 @@ func TestReceiveDTMFAndAudio(t *testing.T) {
 		t.Fatal("RFC 4733 digit not decoded")
 	}
 
+	// A reader listens from here on (the ring is the reader's), as a
+	// handler's ears do: the in-band tone below must reach it too.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	heard := make(chan error, 1)
+	go func() {
+		var f audio.Frame
+		for {
+			if err := m.jb.read(ctx, nil, &f); err != nil {
+				heard <- err
+				return
+			}
+			if audio.RMS(f[:]) > 1000 {
+				heard <- nil
+				return
+			}
+		}
+	}()
+	for !jbAttached(m.jb) {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the reader never started")
+		case <-time.After(time.Millisecond):
+		}
+	}
+
 	// In-band: '8' is 852 + 1336 Hz, 100 ms of PCMA (the other law the
 	// remote listed), then silence.
 	lo, hi := audio.Tone(852, -10, 800, 8000), audio.Tone(1336, -10, 800, 8000)
@@ -339,15 +365,9 @@ func TestReceiveDTMFAndAudio(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("in-band digit not detected")
 	}
-	// The tone reached the jitter buffer too.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var f audio.Frame
-	for loud := false; !loud; {
-		if err := m.jb.read(ctx, nil, &f); err != nil {
-			t.Fatalf("no audio frames: %v", err)
-		}
-		loud = audio.RMS(f[:]) > 1000
+	// The tone reached the reader too.
+	if err := <-heard; err != nil {
+		t.Fatalf("no audio frames: %v", err)
 	}
 	if m.ignored.Load() != 0 {
 		t.Errorf("ignored %d packets of negotiated types", m.ignored.Load())
@@ -382,4 +402,11 @@ func TestMediaTimeoutPausedOnHold(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("media timeout did not fire after the hold ended")
 	}
+}
+
+// jbAttached reports whether a reader has attached to j.
+func jbAttached(j *jitterBuffer) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.slots != nil
 }

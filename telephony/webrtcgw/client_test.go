@@ -2,7 +2,6 @@ package webrtcgw
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -422,5 +421,3 @@ func wait[T any](t *testing.T, ch <-chan T, what string) T {
 	var zero T
 	return zero
 }
-
-var errTimeout = errors.New("timeout")

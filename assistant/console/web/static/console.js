@@ -57,9 +57,10 @@
   // --- presence ---
   function showPresence(state) {
     st.presence = state;
-    for (const b of document.querySelectorAll('.pres')) b.setAttribute('aria-pressed', String(b.dataset.state === state));
+    for (const b of document.querySelectorAll('button.pres')) b.setAttribute('aria-pressed', String(b.dataset.state === state));
+    $('pres-busy').hidden = state !== 'busy';
   }
-  for (const b of document.querySelectorAll('.pres')) {
+  for (const b of document.querySelectorAll('button.pres')) {
     b.addEventListener('click', async () => {
       unlockAudio();
       try { const r = await api('POST', '/console/api/presence', { state: b.dataset.state }); showPresence(r.state); }
@@ -129,6 +130,7 @@
     if (st.pc) { st.pc.close(); st.pc = null; }
     if (st.stream) { st.stream.getTracks().forEach((t) => t.stop()); st.stream = null; }
     st.startedAt = 0;
+    $('call-timer').textContent = '';
     $('meter-in').style.width = '0';
     setState(st.lastCall ? 'ended' : 'idle', msg || 'Brak połączenia',
       st.lastCall ? 'Możesz dodać notatkę do zakończonego połączenia.' : 'Czekasz na połączenie.');

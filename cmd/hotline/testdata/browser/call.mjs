@@ -60,6 +60,8 @@ main(async () => {
 
     await page.click('#hangup');
     await page.waitForFunction(() => window.hotline.state === 'ended', null, { timeout: 10000 });
+    await page.mouse.move(0, 0);
+    await page.waitForTimeout(400); // let the meters and keypad fade out for the screenshot
     await screenshot(page, 'call-ended');
     const after = await page.evaluate(() => ({
       state: window.hotline.state, cause: window.hotline.cause,

@@ -7,8 +7,9 @@ import { launch, env, log, result, screenshot, main } from './lib.mjs';
 
 const base = env('URL');
 
-async function login(page, user, password) {
+async function login(page, user, password, shot) {
   await page.goto(base + '/console/login');
+  if (shot) await screenshot(page, shot);
   await page.fill('#user', user);
   await page.fill('#password', password);
   await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
@@ -25,7 +26,7 @@ main(async () => {
 
     const page = await ctx.newPage();
     page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
-    await login(page, env('CONSULTANT'), env('CONSULTANT_PASSWORD'));
+    await login(page, env('CONSULTANT'), env('CONSULTANT_PASSWORD'), 'console-login');
     await screenshot(page, 'console-idle');
     await page.click('#pres-available');
     await page.waitForSelector('#pres-available[aria-pressed="true"]');
