@@ -45,6 +45,7 @@ func main() {
 	hotline := flag.String("hotline", "", "path to a built hotline binary")
 	steps := flag.String("steps", "50x500@50s,100x1000@5s,300x3000@1s", "RATExCALLS@HOLD,…")
 	record := flag.String("record", "", "recording dir for the served hotline (\"\" = off)")
+	redisURL := flag.String("redis", "", "Redis URL for the served hotline (\"\" = its embedded store); each step uses its own key prefix and deletes its keys after")
 	flag.DurationVar(&dtmfAt, "dtmf-at", dtmfAt, "when callers start keying, from the answer (after the non-interruptible notices)")
 	flag.StringVar(&keys, "keys", keys, "what callers key (RFC 4733), in calls whose hold leaves room")
 	flag.Parse()
@@ -60,7 +61,7 @@ func main() {
 	fmt.Println("| rate (cps) | calls | hold | peak concurrent | ok | failed | server CPU | peak RSS | RSS per call | RTP send interval p99 | DTMF → reply p95 (n) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range list {
-		r, err := run(*hotline, s, *record)
+		r, err := run(*hotline, s, *record, *redisURL)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest:", err)
 			os.Exit(1)
@@ -110,7 +111,7 @@ func freePort() (int, error) {
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
-func run(bin string, s step, record string) (result, error) {
+func run(bin string, s step, record, redisURL string) (result, error) {
 	var r result
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -126,6 +127,15 @@ func run(bin string, s step, record string) (result, error) {
 	srv.Env = append(os.Environ(), "HOTLINE_LOG_LEVEL=warn", fmt.Sprintf("HOTLINE_HTTP_LISTEN=127.0.0.1:%d", httpPort),
 		fmt.Sprintf("HOTLINE_SIP_LISTEN=127.0.0.1:%d", sipPort), "HOTLINE_SIP_CONTACT_HOST=127.0.0.1",
 		"HOTLINE_RECORDING_DIR="+record, "HOTLINE_SIP_RTP_PORT_MIN=20000", "HOTLINE_SIP_RTP_PORT_MAX=60000")
+	if redisURL != "" {
+		prefix := fmt.Sprintf("loadtest-%d-%d:", os.Getpid(), time.Now().UnixNano())
+		srv.Env = append(srv.Env, "HOTLINE_REDIS_URL="+redisURL, "HOTLINE_REDIS_PREFIX="+prefix)
+		defer func() {
+			if err := deleteKeys(redisURL, prefix); err != nil {
+				fmt.Fprintln(os.Stderr, "loadtest: cleaning up Redis:", err)
+			}
+		}()
+	}
 	stderr, _ := srv.StderrPipe()
 	if err := srv.Start(); err != nil {
 		return r, err

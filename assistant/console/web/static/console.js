@@ -267,8 +267,11 @@
   };
 
   // --- supervisor board ---
+  let lastBoard = null;
+  setInterval(() => { if (lastBoard) renderBoard(lastBoard); }, 1000); // the waiting times move on
   function renderBoard(b) {
     if (!$('board')) return;
+    lastBoard = b;
     const calls = b.calls || [], cons = b.consultants || [];
     $('kpi-queue').textContent = b.queue;
     $('kpi-live').textContent = calls.filter((c) => c.state === 'connected').length;
