@@ -146,6 +146,7 @@ func (e *Engine) Start(ctx context.Context, c Call) (Turn, error) {
 // with compare-and-set, audit. If another instance saved the call in the
 // meantime, nothing is applied and ErrConflict is returned.
 func (e *Engine) Handle(ctx context.Context, callID string, in dialogs.Input) (Turn, error) {
+	defer e.mem.share(callID)() // kept apart from a flush of the call's dirty copy (outage.go)
 	if in.At.IsZero() {
 		in.At = e.opt.Now()
 	}
@@ -278,6 +279,7 @@ func (e *Engine) Finish(ctx context.Context, callID, cause string) error {
 	if err != nil && !errors.Is(err, ErrCallEnded) {
 		return err
 	}
+	defer e.mem.share(callID)()
 	s, err := e.load(ctx, callID)
 	if err != nil {
 		return fmt.Errorf("assistant: finish: %w", err)

@@ -71,6 +71,64 @@ type memory struct {
 	mu    sync.Mutex
 	calls map[string]*memo
 	dirty int
+	// locks keep a flush (another call's turn writing this call's dirty
+	// copy) apart from this call's own turns. Turns share the lock: turns
+	// of one call are sequential on one instance, and two instances racing
+	// on a call are settled by the store's compare-and-set.
+	locks map[string]*callLock
+}
+
+type callLock struct {
+	mu sync.RWMutex
+	n  int // holders and waiters
+}
+
+// share takes the call's lock for a turn and returns its release.
+func (m *memory) share(id string) func() {
+	l := m.entry(id)
+	l.mu.RLock()
+	return func() { l.mu.RUnlock(); m.drop(id, l) }
+}
+
+// own takes the call's lock exclusively (a flush) and returns its release.
+func (m *memory) own(id string) func() {
+	l := m.entry(id)
+	l.mu.Lock()
+	return func() { l.mu.Unlock(); m.drop(id, l) }
+}
+
+// tryOwn is own when nobody holds or waits for the call's lock.
+func (m *memory) tryOwn(id string) (func(), bool) {
+	m.mu.Lock()
+	if _, busy := m.locks[id]; busy {
+		m.mu.Unlock()
+		return nil, false
+	}
+	m.mu.Unlock()
+	return m.own(id), true // a turn starting meanwhile waits for the flush
+}
+
+func (m *memory) entry(id string) *callLock {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.locks == nil {
+		m.locks = map[string]*callLock{}
+	}
+	l := m.locks[id]
+	if l == nil {
+		l = &callLock{}
+		m.locks[id] = l
+	}
+	l.n++
+	return l
+}
+
+func (m *memory) drop(id string, l *callLock) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l.n--; l.n == 0 {
+		delete(m.locks, id)
+	}
 }
 
 func (m *memory) get(id string) (*memo, bool) {
@@ -190,17 +248,23 @@ func (e *Engine) flushDirty(ctx context.Context, except string) {
 		if s.ID == except {
 			continue
 		}
+		unlock, ok := e.mem.tryOwn(s.ID)
+		if !ok {
+			continue // its own turn is running: that turn saves it
+		}
 		err := e.opt.Sessions.Save(ctx, s)
 		switch {
 		case err == nil:
 			e.mem.put(s, false)
 			e.log.Info("session saved after the store came back", "call_id", s.ID)
-		case IsOutage(err):
-			return
-		default:
+		case !IsOutage(err):
 			// Another instance took the call over (or it expired): its copy wins.
 			e.log.Warn("dirty session dropped", "call_id", s.ID, "err", err)
 			e.mem.forget(s.ID)
+		}
+		unlock()
+		if IsOutage(err) {
+			return
 		}
 	}
 }
@@ -209,10 +273,15 @@ func (e *Engine) flushDirty(ctx context.Context, except string) {
 // the error of the first that could not be saved.
 func (e *Engine) Flush(ctx context.Context) error {
 	for _, s := range e.mem.dirtyOnes() {
-		if err := e.opt.Sessions.Save(ctx, s); err != nil {
+		unlock := e.mem.own(s.ID)
+		err := e.opt.Sessions.Save(ctx, s)
+		if err == nil {
+			e.mem.put(s, false)
+		}
+		unlock()
+		if err != nil {
 			return fmt.Errorf("assistant: flush %s: %w", s.ID, err)
 		}
-		e.mem.put(s, false)
 	}
 	return nil
 }

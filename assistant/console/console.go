@@ -48,9 +48,14 @@ type Queue interface {
 var _ Queue = (*consultants.Service)(nil)
 
 // LegAcceptor turns a consultant browser's SDP offer into a leg that the
-// console owns (telephony/webrtcgw.Gateway.Accept, adapted).
+// console owns (telephony/webrtcgw.Gateway.Accept, adapted in cmd).
 type LegAcceptor interface {
-	Accept(ctx context.Context, offerSDP string, info telephony.LegInfo) (answerSDP string, leg telephony.Leg, err error)
+	// Accept negotiates offerSDP. With trickle the offer's ICE candidates
+	// follow and the answer comes without waiting for ours (RFC 8838);
+	// events is then the URL path of the leg's WebSocket that carries the
+	// candidates both ways, "" if the acceptor cannot trickle (the answer
+	// is then complete, and the browser reaches us from our candidates).
+	Accept(ctx context.Context, offerSDP string, info telephony.LegInfo, trickle bool) (answerSDP, events string, leg telephony.Leg, err error)
 }
 
 // Options configure the console.
@@ -314,10 +319,11 @@ func (c *Console) answer(e echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "browser calls are not enabled")
 	}
 	var body struct {
-		SDP string `json:"sdp"`
+		SDP     string `json:"sdp"`
+		Trickle bool   `json:"trickle"`
 	}
 	if err := e.Bind(&body); err != nil || !strings.HasPrefix(body.SDP, "v=0") {
-		return echo.NewHTTPError(http.StatusBadRequest, "want {\"sdp\": the complete SDP offer}")
+		return echo.NewHTTPError(http.StatusBadRequest, "want {\"sdp\": the SDP offer, \"trickle\": bool}")
 	}
 	if _, err := c.callFor(e, false); err != nil {
 		return err
@@ -334,9 +340,12 @@ func (c *Console) answer(e echo.Context) error {
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 	defer cancel()
-	answer, leg, err := c.legs.Accept(nctx, body.SDP, telephony.LegInfo{
-		ID: "console-" + randomToken()[:16], Direction: telephony.Outbound, From: "console", To: s.user.Name,
-	})
+	// The leg id is the only key to its signalling socket (trickled
+	// candidates, the leg's state): as random as a session token, and
+	// told only to this consultant, in this authenticated response.
+	answer, events, leg, err := c.legs.Accept(nctx, body.SDP, telephony.LegInfo{
+		ID: "console-" + randomToken(), Direction: telephony.Outbound, From: "console", To: s.user.Name,
+	}, body.Trickle)
 	if err != nil {
 		_ = c.q.Hangup(context.WithoutCancel(ctx), id, s.user.Name)
 		return echo.NewHTTPError(http.StatusBadRequest, "the browser's offer was refused").SetInternal(err)
@@ -346,7 +355,11 @@ func (c *Console) answer(e echo.Context) error {
 		return echo.NewHTTPError(http.StatusConflict, "the caller is no longer waiting").SetInternal(err)
 	}
 	c.log.Info("console: call answered", "call_id", id, "user", s.user.Name)
-	return e.JSON(http.StatusOK, map[string]string{"sdp": answer})
+	out := map[string]string{"sdp": answer}
+	if events != "" {
+		out["events"] = events
+	}
+	return e.JSON(http.StatusOK, out)
 }
 
 func (c *Console) back(e echo.Context) error {

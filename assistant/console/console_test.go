@@ -31,13 +31,17 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const password = "correct horse battery"
 
-// acceptor hands out fake legs for answers.
+// acceptor hands out fake legs for answers; a trickle answer names the
+// leg's events socket.
 type acceptor struct{ legs chan *telephonytest.Leg }
 
-func (a *acceptor) Accept(_ context.Context, offer string, info telephony.LegInfo) (string, telephony.Leg, error) {
+func (a *acceptor) Accept(_ context.Context, offer string, info telephony.LegInfo, trickle bool) (string, string, telephony.Leg, error) {
 	l := telephonytest.NewLeg(info)
 	a.legs <- l
-	return "v=0\r\nanswer", l, nil
+	if trickle {
+		return "v=0\r\nanswer", "/webrtc/events/" + info.ID, l, nil
+	}
+	return "v=0\r\nanswer", "", l, nil
 }
 
 type rig struct {
@@ -397,9 +401,15 @@ func TestOnlyTheOfferedConsultantSeesAndAnswers(t *testing.T) {
 	if got := szef.do("GET", "/console/api/board", "", nil); got.code != http.StatusOK || !strings.Contains(got.body, "call-77") {
 		t.Fatalf("supervisor board: %d %s", got.code, got.body)
 	}
-	// Ala answers: her browser's leg goes to the waiting caller.
-	if got := ala.post("/console/api/calls/call-77/answer", `{"sdp":"v=0\r\noffer"}`); got.code != http.StatusOK || !strings.Contains(got.body, "answer") {
+	// Ala answers (trickling ICE): her browser's leg goes to the waiting
+	// caller, and she alone learns where its candidates are exchanged.
+	got := ala.post("/console/api/calls/call-77/answer", `{"sdp":"v=0\r\noffer","trickle":true}`)
+	var ans map[string]string
+	if got.code != http.StatusOK || json.Unmarshal([]byte(got.body), &ans) != nil || !strings.Contains(ans["sdp"], "answer") {
 		t.Fatalf("answer: %d %s", got.code, got.body)
+	}
+	if ev := ans["events"]; !strings.HasPrefix(ev, "/webrtc/events/console-") || len(ev) < len("/webrtc/events/console-")+64 {
+		t.Errorf("trickle answer's events socket %q: want the leg's, keyed by a 256-bit id", ev)
 	}
 	leg := <-r.acc.legs
 	w := <-done

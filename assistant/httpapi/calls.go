@@ -23,6 +23,21 @@ type CallStore interface {
 
 var _ CallStore = (*session.Store)(nil)
 
+// CallNote is a consultant's note about a call, written in the console
+// after talking to the caller.
+type CallNote struct {
+	At   time.Time `json:"at"`
+	By   string    `json:"by"` // the consultant's user name
+	Text string    `json:"text"`
+}
+
+// NoteReader reads the consultants' notes about a call, oldest first
+// (none: empty, no error). The consultants' service keeps them in its
+// own call record; cmd adapts it.
+type NoteReader interface {
+	CallNotes(ctx context.Context, id string) ([]CallNote, error)
+}
+
 // CallView is a call as the API shows it. The case number is masked
 // unless the caller verified for it: an unverified caller's digits are a
 // claim, not an identity.
@@ -39,6 +54,9 @@ type CallView struct {
 	Termination  string               `json:"termination,omitempty"`
 	StartedAt    time.Time            `json:"started_at"`
 	EndedAt      *time.Time           `json:"ended_at,omitempty"`
+	// Notes are the consultants' notes: GET /calls/{id} only (the list
+	// leaves them out), omitted when there are none.
+	Notes []CallNote `json:"notes,omitempty"`
 }
 
 // NewCallView builds the API view of a session.
@@ -80,9 +98,15 @@ func MaskDigits(s string) string {
 // MountCalls adds GET /api/v1/calls and GET /api/v1/calls/:id behind the
 // bearer tokens. With no tokens configured the API refuses everyone.
 func (s *Server) MountCalls(store CallStore, tokens []string) {
+	s.MountCallsWithNotes(store, nil, tokens)
+}
+
+// MountCallsWithNotes is MountCalls whose GET /calls/:id also shows the
+// consultants' notes from notes (nil: none).
+func (s *Server) MountCallsWithNotes(store CallStore, notes NoteReader, tokens []string) {
 	g := s.e.Group("/api/v1", BearerAuth(tokens))
 	g.GET("/calls", func(c echo.Context) error { return listCalls(c, store) })
-	g.GET("/calls/:id", func(c echo.Context) error { return getCall(c, store) })
+	g.GET("/calls/:id", func(c echo.Context) error { return s.getCall(c, store, notes) })
 }
 
 // BearerAuth accepts requests whose Authorization is "Bearer <token>" for
@@ -135,13 +159,23 @@ func listCalls(c echo.Context, store CallStore) error {
 	return c.JSON(http.StatusOK, map[string]any{"calls": out})
 }
 
-func getCall(c echo.Context, store CallStore) error {
-	s, err := store.LoadFull(c.Request().Context(), c.Param("id"))
+func (s *Server) getCall(c echo.Context, store CallStore, notes NoteReader) error {
+	ctx := c.Request().Context()
+	call, err := store.LoadFull(ctx, c.Param("id"))
 	if errors.Is(err, session.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "no such call")
 	}
 	if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "call store unavailable").SetInternal(err)
 	}
-	return c.JSON(http.StatusOK, NewCallView(s))
+	v := NewCallView(call)
+	if notes != nil {
+		// The call itself is the answer; notes that cannot be read now
+		// are left out rather than failing it.
+		if v.Notes, err = notes.CallNotes(ctx, call.ID); err != nil {
+			s.log.Warn("calls API: notes unavailable", "call_id", call.ID, "err", err)
+			v.Notes = nil
+		}
+	}
+	return c.JSON(http.StatusOK, v)
 }

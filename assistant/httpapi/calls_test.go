@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +106,65 @@ func TestNoTokensRefusesEveryone(t *testing.T) {
 	srv.MountCalls(session.NewStore(rdb, prefix, time.Hour), nil)
 	if code, _ := do(t, srv, "/api/v1/calls", "anything-at-all-123"); code != 401 {
 		t.Fatalf("status %d", code)
+	}
+}
+
+// fakeNotes is the consultants' notes by call id; err fails every read.
+type fakeNotes struct {
+	notes map[string][]CallNote
+	err   error
+}
+
+func (f fakeNotes) CallNotes(_ context.Context, id string) ([]CallNote, error) {
+	return f.notes[id], f.err
+}
+
+var _ NoteReader = fakeNotes{}
+
+func TestCallNotes(t *testing.T) {
+	at := time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC)
+	notes := map[string][]CallNote{"ended-1": {
+		{At: at, By: "ala", Text: "Obiecał wpłatę w piątek."},
+		{At: at.Add(time.Minute), By: "ala", Text: "Prosi o raty."},
+	}}
+	tests := []struct {
+		name, path string
+		err        error
+		want       []CallNote // nil: no "notes" in the body
+	}{
+		{"one call with notes", "/api/v1/calls/ended-1", nil, notes["ended-1"]},
+		{"one call without notes", "/api/v1/calls/live-1", nil, nil},
+		{"notes unavailable: the call still", "/api/v1/calls/ended-1", errors.New("redis down"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, st := callsServer(t)
+			srv := New(slog.New(slog.DiscardHandler))
+			srv.MountCallsWithNotes(st, fakeNotes{notes: notes, err: tt.err}, []string{token})
+			code, body := do(t, srv, tt.path, token)
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			var v struct {
+				ID    string
+				Notes *[]CallNote `json:"notes"`
+			}
+			if err := json.Unmarshal([]byte(body), &v); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.want == nil && v.Notes != nil:
+				t.Errorf("notes = %+v, want none in %s", *v.Notes, body)
+			case tt.want != nil && (v.Notes == nil || !slices.Equal(*v.Notes, tt.want)):
+				t.Errorf("notes in %s, want %+v", body, tt.want)
+			}
+		})
+	}
+	// The list leaves notes out (one read per call would be too many).
+	_, st := callsServer(t)
+	srv := New(slog.New(slog.DiscardHandler))
+	srv.MountCallsWithNotes(st, fakeNotes{notes: notes}, []string{token})
+	if _, body := do(t, srv, "/api/v1/calls", token); strings.Contains(body, "notes") || strings.Contains(body, "Obiecał") {
+		t.Errorf("the list shows notes: %s", body)
 	}
 }

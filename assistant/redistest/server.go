@@ -126,4 +126,3 @@ func freeTCPPort(tb testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
-

@@ -40,6 +40,14 @@ func TestBrowserCallerVerifiesWithKeypad(t *testing.T) {
 	if got := r["keys"]; got != "12345678#020119801" {
 		t.Errorf("keys sent = %v", got)
 	}
+	// The page trickled ICE (offer sent before gathering ended): both
+	// sides' candidates crossed on the events socket.
+	cands, _ := r["candidates"].(map[string]any)
+	sent, _ := cands["sent"].(float64)
+	received, _ := cands["received"].(float64)
+	if r["trickle"] != true || sent < 1 || received < 1 {
+		t.Errorf("trickle ICE: trickle=%v, candidates %v; want some sent and received", r["trickle"], cands)
+	}
 
 	// What the server decoded from the browser's microphone: the fake
 	// capture is a 440 Hz tone at RMS ≈ 5700; Chromium's audio processing

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
+	"net/url"
 
 	"hotline/assistant/calendar"
 	"hotline/assistant/cases"
@@ -49,20 +49,58 @@ func (a *app) consultantQueue() *consultants.Service {
 	return a.queue
 }
 
-// gatewayAcceptor adapts the WebRTC gateway to the console.
+// callNotes gives the calls API the consultants' notes (nil without the
+// consultants' service).
+func (a *app) callNotes() httpapi.NoteReader {
+	if a.queue == nil {
+		return nil
+	}
+	return consultantNotes{a.queue}
+}
+
+// consultantNotes adapts the consultants' call record to the calls API.
+type consultantNotes struct{ q *consultants.Service }
+
+var _ httpapi.NoteReader = consultantNotes{}
+
+func (n consultantNotes) CallNotes(ctx context.Context, id string) ([]httpapi.CallNote, error) {
+	notes, err := n.q.Notes(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]httpapi.CallNote, len(notes))
+	for i, note := range notes {
+		out[i] = httpapi.CallNote{At: note.At, By: note.By, Text: note.Text}
+	}
+	return out, nil
+}
+
+// gatewayAcceptor adapts the WebRTC gateway to the console. A trickling
+// consultant's browser exchanges candidates on the gateway's events
+// socket of its leg (webrtcPath, webrtc.go).
 type gatewayAcceptor struct{ g *webrtcgw.Gateway }
 
-func (a gatewayAcceptor) Accept(ctx context.Context, offer string, info telephony.LegInfo) (string, telephony.Leg, error) {
-	answer, leg, err := a.g.Accept(ctx, offer, info)
-	if err != nil {
-		return "", nil, err
+func (a gatewayAcceptor) Accept(ctx context.Context, offer string, info telephony.LegInfo, trickle bool) (string, string, telephony.Leg, error) {
+	if !trickle {
+		answer, leg, err := a.g.Accept(ctx, offer, info)
+		if err != nil {
+			return "", "", nil, err
+		}
+		return answer, "", leg, nil
 	}
-	return answer, leg, nil
+	answer, leg, err := a.g.AcceptTrickle(ctx, offer, info)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return answer, webrtcPath + "/events/" + url.PathEscape(leg.ID()), leg, nil
 }
 
 // startConsole mounts /console on srv and runs the queue's and the
-// console's event loops until the returned stop is called. gw (may be
-// nil: answering is then refused) carries consultants' browser legs.
+// console's event loops until the returned stop is called. gw is the
+// gateway of browser calls (newWebRTCGateway; nil when webrtc.enabled is
+// false: answering is then refused): consultants' legs are Accepted on
+// it, so they share its pion API, UDP port range, MaxCalls, drain and
+// shutdown with the test page's calls.
 func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcgw.Gateway) (stop func(), err error) {
 	if a.queue == nil {
 		return func() {}, nil
@@ -106,35 +144,8 @@ func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcg
 		cancel()
 		<-done
 		<-done
-		if gw != nil {
-			// The consultants' legs end with their callers' (SIP drains
-			// first); whatever is left is cut here.
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			if err := gw.Shutdown(sctx); err != nil {
-				a.log.Warn("console: browser legs cut at shutdown", "err", err)
-			}
-		}
+		// The consultants' legs live on the shared gateway: they end with
+		// their callers' (SIP drains first), and serve's stopWebRTC cuts
+		// whatever is left after this returns.
 	}, nil
-}
-
-// consoleGateway builds the WebRTC gateway that carries consultants'
-// browser legs from webrtc.* (Accept only, no handler; nil when
-// webrtc.enabled is false). It is separate from the test call page's
-// gateway (webrtc.go) so the console does not depend on that page.
-func (a *app) consoleGateway() *webrtcgw.Gateway {
-	c := a.cfg.WebRTC
-	if !c.Enabled {
-		return nil
-	}
-	gw, err := webrtcgw.New(webrtcgw.Config{
-		ICEServers: c.ICEServers, NAT1To1IPs: c.NAT1To1IPs,
-		UDPPortMin: uint16(c.UDPPortMin), UDPPortMax: uint16(c.UDPPortMax), // validated <= 65535
-		LoopbackOnly: c.LoopbackOnly, MediaTimeout: c.MediaTimeout, MaxCalls: c.MaxCalls,
-	}, nil, a.log)
-	if err != nil {
-		a.log.Error("console: WebRTC gateway", "err", err)
-		return nil
-	}
-	return gw
 }

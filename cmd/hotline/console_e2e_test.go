@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"hotline/assistant/callbacks"
 	"hotline/assistant/httpapi"
 	"hotline/dialogs"
 	"hotline/telephony"
@@ -236,6 +241,12 @@ func TestConsoleConsultantAnswersSIPCaller(t *testing.T) {
 	if n, _ := run.Result["transcript"].(float64); n < 3 {
 		t.Errorf("screen-pop transcript has %v lines", n)
 	}
+	cands, _ := run.Result["candidates"].(map[string]any)
+	sent, _ := cands["sent"].(float64)
+	received, _ := cands["received"].(float64)
+	if sent < 1 || received < 1 {
+		t.Errorf("the consultant's page trickled ICE candidates %v; want some sent and received", cands)
+	}
 	stats, _ := run.Result["stats"].(map[string]any)
 	if p, _ := stats["packets"].(float64); p < 150 {
 		t.Errorf("the consultant's page received %v packets from the caller", stats["packets"])
@@ -253,6 +264,183 @@ func TestConsoleConsultantAnswersSIPCaller(t *testing.T) {
 	if !strings.HasPrefix(call.Termination, string(telephony.CauseTransferred)) {
 		t.Errorf("termination %q, want %q", call.Termination, telephony.CauseTransferred)
 	}
+	// The consultant's note is part of the call's record in the API.
+	if notes := s.call(t, call.ID).Notes; len(notes) != 1 || notes[0].By != "konsultant" ||
+		!strings.Contains(notes[0].Text, "rozłożenie na raty") {
+		t.Errorf("GET /api/v1/calls/%s notes = %+v, want the consultant's note", call.ID, notes)
+	}
+}
+
+// call reads one call through the API (GET /api/v1/calls/{id}: with the
+// consultants' notes).
+func (s *served) call(t *testing.T, id string) httpapi.CallView {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.http+"/api/v1/calls/"+url.PathEscape(id), nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v httpapi.CallView
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/calls/%s: %s", id, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// saysAfter waits until the call's transcript, from line from on, has a
+// line containing want.
+func (s *served) saysAfter(t *testing.T, id string, from int, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		lines := s.call(t, id).Transcript
+		for _, l := range lines[min(from, len(lines)):] {
+			if strings.Contains(l.Text, want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call did not say %q within %s after line %d:\n%s", want, within, from, transcriptText(lines[min(from, len(lines)):]))
+		}
+		time.Sleep(200 * time.Millisecond) // polling a real server's asynchronous progress
+	}
+}
+
+// listen forgets what the phone heard so far and records from now on.
+func (p *phone) listen() {
+	p.mu.Lock()
+	p.heard = nil
+	p.mu.Unlock()
+	p.mark.Store(true)
+}
+
+// loudFrames counts heard frames with clearly audible sound.
+func (p *phone) loudFrames() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, f := range p.heard {
+		if audio.RMS(f[:]) >= 300 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConsoleBackToAssistantBooksCallback: the consultant answers a SIP
+// caller in the console, then presses "Do asystenta (oddzwonienie)"; the
+// consultant's leg is hung up, the caller hears the assistant again (and
+// no longer the consultant), is offered callback slots, books one with
+// the keypad, and the callback is stored; the consultant's note written
+// after the handback is in the call's record.
+func TestConsoleBackToAssistantBooksCallback(t *testing.T) {
+	if !inPrivateNetwork(t) {
+		return
+	}
+	s := startServe(t, append(consoleEnv, "HOTLINE_WEBRTC_LOOPBACK_ONLY=true")...)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	const note = "Klient wraca do asystenta, prosi o oddzwonienie po 17."
+	var (
+		caller *phone
+		callID string
+		before int // transcript lines when the consultant answered
+	)
+	dialed := make(chan struct{})
+	run := runBrowser(ctx, t, "console_back.mjs", map[string]string{
+		"URL": "http://" + s.http, "FAKE_AUDIO": fakeMicrophone(t, 1000, 30),
+		"CONSULTANT": "konsultant", "CONSULTANT_PASSWORD": "demo-konsultant", "NOTE": note,
+	}, func(line string) {
+		switch line {
+		case "READY":
+			go func() {
+				defer close(dialed)
+				p := dial(t, s)
+				p.out.keys(debtorKeys)
+				c := s.liveCall(t, "złotych", 90*time.Second)
+				p.out.keys("0")
+				caller, callID = p, c.ID
+			}()
+		case "CONNECTED":
+			<-dialed
+			if caller != nil {
+				before = len(s.call(t, callID).Transcript)
+			}
+		case "BACK":
+			if caller != nil {
+				caller.listen()
+			}
+		}
+	})
+	<-dialed
+	if caller == nil {
+		t.Fatalf("the SIP caller never got through\n%s", run.Output)
+	}
+	t.Logf("browser: %v", run.Result)
+	if run.Result["pcClosed"] != true {
+		t.Errorf("the consultant's page kept its call after the handback: %v", run.Result)
+	}
+
+	// The assistant takes the caller back and offers callback slots; the
+	// caller books the first.
+	s.saysAfter(t, callID, before, "Opcja numer jeden", 60*time.Second)
+	loud := caller.loudFrames()
+	tone, total := caller.toneFrames(1000)
+	t.Logf("after the handback the SIP caller heard %d frames: %d loud, %d of them the consultant's tone", total, loud, tone)
+	if loud-tone < 50 {
+		t.Errorf("the caller heard only %d loud frames of the assistant after the handback", loud-tone)
+	}
+	if tone > 10 {
+		t.Errorf("the caller still heard the consultant after the handback (%d frames of 1000 Hz)", tone)
+	}
+	caller.out.keys("1")
+	s.saysAfter(t, callID, before, "Zadzwonimy do Pana lub Pani", 30*time.Second)
+	_ = caller.leg.Hangup(context.Background(), telephony.CauseCallerHangup)
+
+	ended := s.waitEnded(t)
+	if ended.ID != callID {
+		t.Fatalf("ended call %s, want %s", ended.ID, callID)
+	}
+	if ended.Termination != string(telephony.CauseCallerHangup) {
+		t.Errorf("termination %q, want %q: the caller hung up on the assistant", ended.Termination, telephony.CauseCallerHangup)
+	}
+	booked := false
+	for _, d := range ended.Disclosures {
+		booked = booked || d.Kind == dialogs.DiscloseCallback
+	}
+	if !booked {
+		t.Errorf("no callback disclosed in the call: %+v\n%s", ended.Disclosures, transcriptText(ended.Transcript))
+	}
+	if cbs := s.callbacks(t); !slices.ContainsFunc(cbs, func(c callbacks.Callback) bool {
+		return c.CallID == callID && c.CaseNumber == "12345678" && c.Status == callbacks.StatusScheduled
+	}) {
+		t.Errorf("no scheduled callback stored for the call: %+v", cbs)
+	}
+	if notes := s.call(t, callID).Notes; len(notes) != 1 || notes[0].Text != note || notes[0].By != "konsultant" {
+		t.Errorf("notes in the call's record: %+v", notes)
+	}
+}
+
+// callbacks lists the stored callbacks through the API.
+func (s *served) callbacks(t *testing.T) []callbacks.Callback {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.http+"/api/v1/callbacks", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Callbacks []callbacks.Callback }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Callbacks
 }
 
 // TestConsoleQueueTimeoutOffersCallback (acceptance 3): nobody is

@@ -23,7 +23,10 @@ type metrics struct {
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		// The scheduler's latency histogram (go_sched_latencies_seconds)
+		// tells whether late RTP ticks are the host's CPU or our own.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.MetricsGC, collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return &metrics{reg: reg, telephony: telemetry.New(reg), assistant: asttelemetry.New(reg)}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +45,15 @@ const theBalance = "tysiąc czterysta dziewięćdziesiąt dziewięć złotych si
 const rightPartyKeys = "1" + "02011980" + "1"
 
 // listenToBalance is how long the callee stays on after its keys: the
-// mandatory notices play in full before the keys count, then the debt.
-const listenToBalance = 30 * time.Second
+// mandatory notices play in full (about half a minute), then the
+// confirmation, the menu, the debt and the menu again (another half
+// minute), then the bot waits for a key.
+const listenToBalance = 65 * time.Second
+
+// afterGreeting is when the callee starts keying: a key during the
+// greeting would cut it (it allows barge-in), the notices after it take
+// keys without stopping.
+const afterGreeting = 3 * time.Second
 
 // outboundEnv turns the dialer on against a callee at port.
 func outboundEnv(port int, window string) []string {
@@ -402,14 +410,14 @@ func voicedFrames(pcm []int16) []bool {
 	return out
 }
 
-// received measures, from from on, how much the bot spoke (voiced
-// seconds of its channel) and which share of those frames reached the
-// callee: the echoed channel is voiced within 100 ms of them.
-func received(bot, echo []int16, from time.Duration) (spoke time.Duration, share float64) {
+// received measures the bot's speech in [from, to) (voiced seconds of
+// its channel) and which share of those frames reached the callee: the
+// echoed channel is voiced within 100 ms of them.
+func received(bot, echo []int16, from, to time.Duration) (spoke time.Duration, share float64) {
 	b, e := voicedFrames(bot), voicedFrames(echo)
 	const slack = 5 // frames
 	n, got := 0, 0
-	for i := max(frameOf(from), 0); i < len(b); i++ {
+	for i := max(frameOf(from), 0); i < min(frameOf(to), len(b)); i++ {
 		if !b[i] {
 			continue
 		}
@@ -422,6 +430,42 @@ func received(bot, echo []int16, from time.Duration) (spoke time.Duration, share
 		}
 	}
 	return time.Duration(n) * frameLen, float64(got) / float64(max(n, 1))
+}
+
+// quietFrom returns the start of the first stretch of at least d without
+// speech on pcm after from, or -1.
+func quietFrom(pcm []int16, from, d time.Duration) time.Duration {
+	v := voicedFrames(pcm)
+	run := 0
+	for i := max(frameOf(from), 0); i < len(v); i++ {
+		if v[i] {
+			run = 0
+			continue
+		}
+		if run++; run >= frameOf(d) {
+			return time.Duration(i+1-run) * frameLen
+		}
+	}
+	return -1
+}
+
+// speechSpans lists the stretches of speech of pcm, for failure messages.
+func speechSpans(pcm []int16) string {
+	v := voicedFrames(pcm)
+	var b strings.Builder
+	start := -1
+	for i := 0; i <= len(v); i++ {
+		on := i < len(v) && v[i]
+		if on && start < 0 {
+			start = i
+		}
+		// Gaps under half a second are pauses within a sentence.
+		if !on && start >= 0 && (i == len(v) || !slices.Contains(v[i:min(i+25, len(v))], true)) {
+			fmt.Fprintf(&b, "[%v-%v] ", time.Duration(start)*frameLen, time.Duration(i)*frameLen)
+			start = -1
+		}
+	}
+	return b.String()
 }
 
 func seconds(pcm []int16) time.Duration { return time.Duration(len(pcm)) * time.Second / audio.Rate }
@@ -455,10 +499,23 @@ func checkHeardTheBalance(t *testing.T, call httpapi.CallView, recs string) {
 		t.Fatalf("the bot did not say the balance:\n%s", said)
 	}
 	left, right := callRecording(t, recs)
-	spoke, share := received(right, left, balanceAt)
-	t.Logf("recording %v; debt turn at %v; bot voiced %.0f%% of the call, %v from the debt turn on, %.0f%% of it received by the callee",
-		seconds(right).Round(time.Millisecond), balanceAt.Round(time.Millisecond),
-		100*voicedShare(right, 0, seconds(right)), spoke, 100*share)
+	// The keys are typed ahead during the notices, which play in full; the
+	// bot then confirms, tells the debt, offers the menu and waits for the
+	// callee: the first pause of 3 s after the debt turn ends what it said.
+	quiet := quietFrom(right, balanceAt, 3*time.Second)
+	if quiet < 0 {
+		var lv []string // TEMPDBG
+		for i := 0; i+8000 <= len(right); i += 8000 {
+			lv = append(lv, fmt.Sprintf("%.0f", audio.DBFS(audio.RMS(right[i:i+8000]))))
+		}
+		t.Log("TEMPDBG", lv)
+		t.Fatalf("the bot never paused for the callee after the debt turn at %v (recording %v); it spoke in %s\n%s",
+			balanceAt, seconds(right), speechSpans(right), said)
+	}
+	spoke, share := received(right, left, balanceAt, quiet)
+	t.Logf("recording %v; debt turn at %v; the bot spoke %v from then to its pause at %v (%.0f%% of the call voiced), %.0f%% of it received by the callee",
+		seconds(right).Round(time.Millisecond), balanceAt.Round(time.Millisecond), spoke, quiet,
+		100*voicedShare(right, 0, seconds(right)), 100*share)
 	// The debt statement of the main demo case alone lasts over 10 s.
 	if spoke < 10*time.Second {
 		t.Errorf("the bot spoke only %v from the debt turn on", spoke)
@@ -476,7 +533,7 @@ func checkHeardTheBalance(t *testing.T, call httpapi.CallView, recs string) {
 func TestOutboundCallRightPartyHearsTheBalance(t *testing.T) {
 	needTool(t, "sipp")
 	t.Parallel()
-	callee := startUAS(t, rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
+	callee := startUAS(t, pause(afterGreeting)+rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
 	recs := t.TempDir()
 	s := startServe(t, append(outboundEnv(callee.port, openWindow), "HOTLINE_RECORDING_DIR="+recs)...)
 	log := stringerOf(s.stderr.String)
@@ -726,7 +783,7 @@ func dialledAtTheSlot(t *testing.T, p *inProcess, clk *fakeClock, callee *uas, c
 func TestOutboundCallbackDialledAtItsSlot(t *testing.T) {
 	needTool(t, "sipp")
 	t.Parallel()
-	callee := startUAS(t, rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
+	callee := startUAS(t, pause(afterGreeting)+rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
 	recs := t.TempDir()
 	clk := newFakeClock(time.Now())
 	p := startInProcess(t, clk, append(outboundEnv(callee.port, openWindow), "HOTLINE_RECORDING_DIR="+recs,
@@ -779,7 +836,7 @@ func TestOutboundWrongPartyHearsNothing(t *testing.T) {
 			break
 		}
 	}
-	callee := startUAS(t, pause(time.Second)+rfc4733Keys("2"), botHangsUp)
+	callee := startUAS(t, pause(afterGreeting)+rfc4733Keys("2"), botHangsUp)
 	recs := t.TempDir()
 	clk := newFakeClock(at)
 	p := startInProcess(t, clk, append(outboundEnv(callee.port, "mon-fri 08:00-20:00"), "HOTLINE_RECORDING_DIR="+recs)...)
@@ -800,7 +857,7 @@ func TestOutboundWrongPartyHearsNothing(t *testing.T) {
 		t.Errorf("termination = %q", call.Termination)
 	}
 	left, right := callRecording(t, recs)
-	spoke, share := received(right, left, 0)
+	spoke, share := received(right, left, 0, seconds(right))
 	t.Logf("wrong party: call %v, the bot spoke %v, %.0f%% of it received by the callee\n%s",
 		seconds(right).Round(time.Millisecond), spoke, 100*share, said)
 	if share < 0.9 || spoke < 3*time.Second {
@@ -845,7 +902,7 @@ func TestOutboundFormCallbackDialledInBrowser(t *testing.T) {
 	if !inPrivateNetwork(t) {
 		return
 	}
-	callee := startUAS(t, rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
+	callee := startUAS(t, pause(afterGreeting)+rfc4733Keys(rightPartyKeys)+pause(listenToBalance), calleeHangsUp)
 	recs := t.TempDir()
 	clk := newFakeClock(time.Now())
 	p := startInProcess(t, clk, append(outboundEnv(callee.port, openWindow), "HOTLINE_RECORDING_DIR="+recs,
@@ -865,5 +922,7 @@ func TestOutboundFormCallbackDialledInBrowser(t *testing.T) {
 	waitCallback(t, p, list[0].ID, callbacks.StatusDone, string(outbound.OutcomeRightParty))
 }
 
-// wrongPartyAudio bounds the speech a wrong party hears.
-const wrongPartyAudio = 40 * time.Second
+// wrongPartyAudio bounds the speech a wrong party hears: the greeting,
+// the notices and the goodbye took 31 s with the built-in pack; the debt
+// statement alone would add over 10 s.
+const wrongPartyAudio = 36 * time.Second

@@ -62,7 +62,7 @@ func (a *app) serve(ctx context.Context) error {
 		}},
 	)
 	srv.SetLoad(func() (int, int) { return sip.ActiveCalls(), cfg.SIP.MaxCalls })
-	srv.MountCalls(a.sessions, cfg.API.Tokens)
+	srv.MountCallsWithNotes(a.sessions, a.callNotes(), cfg.API.Tokens) // notes: console.go
 	if err := a.mountWeb(ctx, srv); err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	defer a.stopWebRTC(gw, cfg.SIP.DrainTimeout)
 	a.metrics.mount(srv.Echo())
-	stopConsole, err := a.startConsole(ctx, srv, a.consoleGateway()) // console.go
+	stopConsole, err := a.startConsole(ctx, srv, gw) // console.go: consultants' legs on the same gateway
 	if err != nil {
 		return err
 	}
@@ -130,6 +130,12 @@ func (a *app) serve(ctx context.Context) error {
 		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if werr := handler.Wait(wctx); werr != nil {
 			log.Warn("conversations still running at exit", "err", werr)
+		}
+		// Sessions kept in memory through a Redis outage: last chance.
+		if n := a.engine.Degraded(); n > 0 {
+			if ferr := a.engine.Flush(wctx); ferr != nil {
+				log.Error("sessions kept in memory during a Redis outage could not be saved", "sessions", n, "err", ferr)
+			}
 		}
 		cancel()
 		stopHTTP()

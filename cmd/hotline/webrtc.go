@@ -9,6 +9,11 @@ import (
 	"hotline/telephony/webrtcgw"
 )
 
+// webrtcPath is where the gateway's signalling is mounted: POST
+// /webrtc/offer, GET /webrtc/events/:id (also the consultants' trickle ICE
+// socket, console.go).
+const webrtcPath = "/webrtc"
+
 // newWebRTCGateway builds the browser gateway from webrtc.* and mounts
 // the test call page at / and its signalling at /webrtc on srv; browser
 // calls go to h, like SIP calls. It returns nil when webrtc.enabled is
@@ -27,7 +32,7 @@ func (a *app) newWebRTCGateway(h telephony.Handler, srv *httpapi.Server) (*webrt
 	if err != nil {
 		return nil, err
 	}
-	gw.Mount(srv.Echo().Group("/webrtc"))
+	gw.Mount(srv.Echo().Group(webrtcPath))
 	webrtcgw.MountPage(srv.Echo().Group(""))
 	if c.LoopbackOnly {
 		a.log.Warn("webrtc.loopback_only is on: browser calls work from this host only (tests)")

@@ -5,9 +5,13 @@
 // leg can be bridged to a SIP leg without transcoding and the assistant
 // hears the same 8 kHz audio from both.
 //
-// Signalling is non-trickle: the page POSTs a complete SDP offer and gets
-// a complete answer (signal.go); a WebSocket per call carries notes to the
-// page (subtitles, state, hangup) and the page's hangup back.
+// Signalling (signal.go): the page POSTs its SDP offer and gets the
+// answer; a WebSocket per call carries notes to the page (subtitles,
+// state, hangup), the page's hangup back, and trickled ICE candidates
+// both ways. An offer is either complete (every candidate in it, and the
+// answer waits for our gathering: curl and tests) or trickled (the answer
+// comes at once and candidates follow on the WebSocket, RFC 8838: what a
+// page does when STUN/TURN make gathering slow).
 package webrtcgw
 
 import (
@@ -173,7 +177,23 @@ func (g *Gateway) Answer(ctx context.Context, offerSDP string, info telephony.Le
 	if g.h == nil {
 		return "", nil, errors.New("webrtcgw: no handler for answered calls")
 	}
-	answer, leg, err := g.open(ctx, offerSDP, info)
+	answer, leg, err := g.open(ctx, offerSDP, info, false)
+	if err != nil {
+		return "", nil, err
+	}
+	g.wg.Go(func() { leg.serve(g.h) })
+	return answer, leg, nil
+}
+
+// AnswerTrickle is Answer for a trickle ICE offer (RFC 8838): it returns
+// the answer without waiting for our ICE gathering. Our candidates come
+// from the leg's LocalCandidates, the browser's go to AddICECandidate
+// (the events WebSocket does both).
+func (g *Gateway) AnswerTrickle(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
+	if g.h == nil {
+		return "", nil, errors.New("webrtcgw: no handler for answered calls")
+	}
+	answer, leg, err := g.open(ctx, offerSDP, info, true)
 	if err != nil {
 		return "", nil, err
 	}
@@ -185,11 +205,17 @@ func (g *Gateway) Answer(ctx context.Context, offerSDP string, info telephony.Le
 // caller (the consultant console bridges it to a waiting caller), who
 // must end it with Hangup.
 func (g *Gateway) Accept(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
-	return g.open(ctx, offerSDP, info)
+	return g.open(ctx, offerSDP, info, false)
 }
 
-// open admits a new leg, negotiates and starts it.
-func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
+// AcceptTrickle is Accept for a trickle ICE offer (see AnswerTrickle).
+func (g *Gateway) AcceptTrickle(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
+	return g.open(ctx, offerSDP, info, true)
+}
+
+// open admits a new leg, negotiates and starts it; trickle: without
+// waiting for ICE gathering.
+func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegInfo, trickle bool) (string, *Leg, error) {
 	if err := checkOffer(offerSDP); err != nil {
 		return "", nil, err
 	}
@@ -210,7 +236,7 @@ func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegI
 	if err := g.admit(info.ID); err != nil {
 		return "", nil, err
 	}
-	leg, answer, err := newLeg(ctx, g, info, offerSDP)
+	leg, answer, err := newLeg(ctx, g, info, offerSDP, trickle)
 	if err != nil {
 		g.release(info.ID, nil)
 		return "", nil, err

@@ -25,6 +25,10 @@ const (
 	// noteBuffer is how many notes wait for a slow (or absent) page; the
 	// oldest are dropped beyond it.
 	noteBuffer = 32
+	// candidateBuffer is how many of our trickled ICE candidates wait for
+	// the page's WebSocket: one per interface and type (host, srflx,
+	// relay), so a handful; beyond it they are dropped (and logged).
+	candidateBuffer = 64
 	// watchdogEvery is how often the media watchdog looks at the clock
 	// and reports the received audio level to the page.
 	watchdogEvery = time.Second
@@ -66,6 +70,10 @@ type Leg struct {
 	notesDrop   int
 	notesClaim  atomic.Bool // a page's WebSocket reads Notes (signal.go)
 
+	// cands carries our ICE candidates to the page when trickling,
+	// ending with an empty one (end-of-candidates); nil otherwise.
+	cands chan webrtc.ICECandidateInit
+
 	media
 }
 
@@ -84,7 +92,7 @@ func (e causeError) Is(target error) bool { return target == telephony.ErrLegClo
 
 // newLeg negotiates a PeerConnection for offer and returns the leg with
 // its complete answer. The leg's media starts when ICE connects.
-func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer string) (*Leg, string, error) {
+func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer string, trickle bool) (*Leg, string, error) {
 	pc, err := g.api.NewPeerConnection(webrtc.Configuration{ICEServers: g.iceSrvs})
 	if err != nil {
 		return nil, "", fmt.Errorf("webrtcgw: new peer connection: %w", err)
@@ -103,6 +111,9 @@ func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer strin
 		notes:  make(chan telephony.Note, noteBuffer),
 	}
 	l.media.init()
+	if trickle {
+		l.cands = make(chan webrtc.ICECandidateInit, candidateBuffer)
+	}
 	answer, err := l.negotiate(ctx, offer)
 	if err != nil {
 		cancel(err)
@@ -119,11 +130,17 @@ func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer strin
 	return l, answer, nil
 }
 
-// negotiate applies the offer, adds our track and waits for ICE
-// gathering, so the answer carries every candidate (no trickle).
+// negotiate applies the offer, adds our track and, unless trickling,
+// waits for ICE gathering so that the answer carries every candidate.
+// When trickling, the answer carries what was gathered so far (usually
+// nothing) and the candidates follow through cands.
 func (l *Leg) negotiate(ctx context.Context, offer string) (string, error) {
 	l.pc.OnTrack(l.onTrack)
 	l.pc.OnConnectionStateChange(l.onState)
+	if l.cands != nil {
+		// Set before SetLocalDescription, which starts the gathering.
+		l.pc.OnICECandidate(l.onCandidate)
+	}
 	if err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadOffer, err)
 	}
@@ -145,15 +162,52 @@ func (l *Leg) negotiate(ctx context.Context, offer string) (string, error) {
 	if err := l.pc.SetLocalDescription(answer); err != nil {
 		return "", fmt.Errorf("webrtcgw: set local description: %w", err)
 	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", fmt.Errorf("webrtcgw: ICE gathering: %w", context.Cause(ctx))
+	if l.cands == nil {
+		select {
+		case <-gathered:
+		case <-ctx.Done():
+			return "", fmt.Errorf("webrtcgw: ICE gathering: %w", context.Cause(ctx))
+		}
 	}
 	// RTCP for our stream (receiver reports) must be read, or the
 	// interceptors stall; a BYE there ends the call too.
 	l.goLeg(func() { l.readRTCP(sender.ReadRTCP) })
 	return l.pc.LocalDescription().SDP, nil
+}
+
+// onCandidate queues one of our gathered ICE candidates for the page
+// (nil: gathering is complete, sent as the end-of-candidates indication,
+// an empty candidate, RFC 8838 §8.2). It never blocks pion's gatherer.
+func (l *Leg) onCandidate(c *webrtc.ICECandidate) {
+	var init webrtc.ICECandidateInit
+	if c != nil {
+		init = c.ToJSON()
+	}
+	select {
+	case l.cands <- init:
+	default:
+		l.log.Warn("trickle ICE: candidate dropped, the page is not reading them")
+	}
+}
+
+// LocalCandidates delivers our ICE candidates of a trickle leg
+// (AnswerTrickle, AcceptTrickle) as the browser's RTCIceCandidateInit,
+// the last one empty (end of candidates); nil for a leg whose answer was
+// complete. It is never closed: stop reading at Done. One consumer.
+func (l *Leg) LocalCandidates() <-chan webrtc.ICECandidateInit { return l.cands }
+
+// AddICECandidate adds a candidate trickled by the browser; an empty
+// Candidate is its end-of-candidates indication (RFC 8838 §8.2).
+func (l *Leg) AddICECandidate(c webrtc.ICECandidateInit) error {
+	select {
+	case <-l.ending:
+		return telephony.ErrLegClosed
+	default:
+	}
+	if err := l.pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("webrtcgw: remote candidate: %w", err)
+	}
+	return nil
 }
 
 // goLeg runs f as one of the leg's goroutines, unless teardown started.

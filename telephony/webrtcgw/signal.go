@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/labstack/echo/v4"
+	"github.com/pion/webrtc/v4"
 
 	"hotline/telephony"
 )
@@ -28,9 +29,13 @@ const (
 	retryAfterSeconds = "5"
 )
 
-// OfferRequest is the body of POST /offer.
+// OfferRequest is the body of POST /offer. Trickle: the offer's
+// candidates follow on the events WebSocket and the answer comes without
+// waiting for ours (which follow there too); otherwise the offer must be
+// complete and the answer is.
 type OfferRequest struct {
-	SDP string `json:"sdp"`
+	SDP     string `json:"sdp"`
+	Trickle bool   `json:"trickle,omitempty"`
 }
 
 // OfferResponse answers POST /offer: the call's id (for GET /events/:id)
@@ -48,19 +53,35 @@ type NoteMessage struct {
 }
 
 // PageMessage is what the page sends on the events WebSocket:
-// {"type":"hangup"} ends the call.
+// {"type":"hangup"} ends the call; {"type":"candidate", "candidate":
+// RTCIceCandidateInit} trickles one of its ICE candidates (an empty
+// candidate string: end of candidates).
 type PageMessage struct {
-	Type string `json:"type"`
+	Type      string                   `json:"type"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+}
+
+// CandidateMessage carries one of our ICE candidates of a trickle call to
+// the page on the events WebSocket: {"type":"candidate", "candidate":
+// RTCIceCandidateInit}, the last with an empty candidate string (end of
+// candidates). Notes have "kind" instead of "type".
+type CandidateMessage struct {
+	Type      string                  `json:"type"`
+	Candidate webrtc.ICECandidateInit `json:"candidate"`
 }
 
 // Mount adds the browser-call signalling to grp:
 //
 //	POST /offer       {"sdp": offer} → {"id", "sdp": answer}; the
 //	                  gateway's handler (the assistant) takes the call.
+//	                  With "trickle": true the answer comes at once and
+//	                  the candidates of both sides go on /events/:id.
 //	                  400 for a bad body or offer, 503 when at MaxCalls
 //	                  or draining.
-//	GET  /events/:id  WebSocket: the leg's notes as JSON (NoteMessage),
-//	                  and {"type":"hangup"} from the page.
+//	GET  /events/:id  WebSocket: the leg's notes as JSON (NoteMessage)
+//	                  and our trickled candidates (CandidateMessage);
+//	                  from the page {"type":"hangup"} and its candidates
+//	                  (PageMessage).
 //
 // The call id is 128 random bits and is the only key to the events of a
 // call (which carry the assistant's lines: amounts, dates), so it must be
@@ -94,7 +115,11 @@ func (g *Gateway) handleOffer(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), answerTimeout)
 	defer cancel()
-	answer, leg, err := g.Answer(ctx, req.SDP, telephony.LegInfo{From: "browser"})
+	answerFn := g.Answer
+	if req.Trickle {
+		answerFn = g.AnswerTrickle
+	}
+	answer, leg, err := answerFn(ctx, req.SDP, telephony.LegInfo{From: "browser"})
 	switch {
 	case errors.Is(err, ErrBadOffer):
 		return jsonError(c, http.StatusBadRequest, "unusable SDP offer: PCMU audio is required")
@@ -137,13 +162,30 @@ func (g *Gateway) handleEvents(c echo.Context) error {
 			if err := wsjson.Read(ctx, ws, &m); err != nil {
 				return
 			}
-			if m.Type == "hangup" {
+			switch m.Type {
+			case "hangup":
 				leg.end(telephony.CauseCallerHangup)
+			case "candidate":
+				if m.Candidate == nil {
+					continue
+				}
+				if err := leg.AddICECandidate(*m.Candidate); err != nil {
+					// A bad candidate costs only itself; ICE goes on
+					// with the others.
+					g.log.Debug("trickle ICE: page candidate refused", "call_id", leg.ID(), "error", err)
+				}
 			}
 		}
 	})
 	for {
 		select {
+		case c := <-leg.LocalCandidates(): // nil channel (no trickle): never
+			wctx, wcancel := context.WithTimeout(ctx, noteWriteTimeout)
+			err := wsjson.Write(wctx, ws, CandidateMessage{Type: "candidate", Candidate: c})
+			wcancel()
+			if err != nil {
+				return nil
+			}
 		case n, ok := <-leg.Notes():
 			if !ok {
 				_ = ws.Close(websocket.StatusNormalClosure, "call ended")

@@ -1,18 +1,24 @@
 // Test call page: a browser call to the virtual assistant over WebRTC.
-// Signalling: POST /webrtc/offer with the complete SDP offer (no trickle),
-// then a WebSocket /webrtc/events/{id} for the assistant's notes
-// (subtitles, state, transfer, hangup) and our hangup. Keys go as RFC 4733
-// telephone-events through RTCDTMFSender. Hand-written, no dependencies.
+// Signalling: POST /webrtc/offer with the SDP offer as soon as it exists
+// ("trickle": true), then a WebSocket /webrtc/events/{id} for the
+// assistant's notes (subtitles, state, transfer, hangup), our hangup, and
+// the ICE candidates of both sides (trickle ICE, RFC 8838: with STUN/TURN
+// gathering takes seconds, and the call need not wait for it). With
+// ?trickle=0 the page waits for gathering and sends a complete offer.
+// Keys go as RFC 4733 telephone-events through RTCDTMFSender.
+// Hand-written, no dependencies.
 'use strict';
 
 (function () {
   const API = '/webrtc';
   const GATHER_TIMEOUT_MS = 5000;
+  const TRICKLE = new URLSearchParams(location.search).get('trickle') !== '0';
 
   // State visible to tests (Playwright reads window.hotline).
   const hotline = {
     state: 'idle', callId: '', subtitles: [], keys: '',
     serverRx: { rms: 0, lastRms: 0, packets: 0 }, cause: '',
+    trickle: TRICKLE, candidates: { sent: 0, received: 0 },
   };
   window.hotline = hotline;
   // stats reports the call's audio as the browser sees it (for tests and
@@ -64,6 +70,7 @@
   };
 
   let pc = null, ws = null, stream = null, dtmf = null;
+  let pending = []; // our candidates gathered before the socket opened
   let startedAt = 0, timerId = 0, meterId = 0, audioCtx = null;
 
   function setState(s, detail) {
@@ -172,6 +179,8 @@
     hotline.subtitles = [];
     hotline.keys = '';
     hotline.cause = '';
+    hotline.candidates = { sent: 0, received: 0 };
+    pending = [];
     ui.display.innerHTML = '&nbsp;';
     ui.subtitles.innerHTML = '';
     startedAt = 0;
@@ -196,12 +205,16 @@
         else if (s === 'disconnected') setState('reconnecting');
         else if (s === 'failed') finish(CAUSES.media_timeout);
       };
+      if (TRICKLE) {
+        // null: gathering is complete; sent as end-of-candidates.
+        pc.onicecandidate = (e) => sendCandidate(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+      }
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc);
+      if (!TRICKLE) await gathered(pc);
       const res = await fetch(API + '/offer', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ sdp: pc.localDescription.sdp }),
+        body: JSON.stringify(TRICKLE ? { sdp: pc.localDescription.sdp, trickle: true } : { sdp: pc.localDescription.sdp }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) {
@@ -210,8 +223,9 @@
           : 'Nie udało się nawiązać połączenia (' + (body.error || res.status) + ').');
       }
       hotline.callId = body.id;
-      openEvents(body.id);
+      // The answer first: the server's candidates on the socket need it.
       await pc.setRemoteDescription({ type: 'answer', sdp: body.sdp });
+      openEvents(body.id);
       const sender = pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
       dtmf = sender ? sender.dtmf : null;
     } catch (err) {
@@ -227,9 +241,32 @@
   function openEvents(id) {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(proto + '//' + location.host + API + '/events/' + encodeURIComponent(id));
-    ws.onmessage = (e) => {
-      try { onNote(JSON.parse(e.data)); } catch (_) { /* ignore a malformed note */ }
+    ws.onopen = () => {
+      const queued = pending;
+      pending = [];
+      queued.forEach(sendCandidate);
     };
+    ws.onmessage = (e) => {
+      let m;
+      try { m = JSON.parse(e.data); } catch (_) { return; /* ignore a malformed note */ }
+      if (m.type === 'candidate') addCandidate(m.candidate);
+      else onNote(m);
+    };
+  }
+
+  // sendCandidate trickles one of our ICE candidates (queued until the
+  // socket is open).
+  function sendCandidate(c) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) { pending.push(c); return; }
+    ws.send(JSON.stringify({ type: 'candidate', candidate: c }));
+    if (c.candidate) hotline.candidates.sent++;
+  }
+
+  // addCandidate applies one of the server's; an empty one ends them.
+  function addCandidate(c) {
+    if (!pc || !c) return;
+    if (c.candidate) hotline.candidates.received++;
+    pc.addIceCandidate(c.candidate ? c : undefined).catch(() => { /* ICE goes on with the others */ });
   }
 
   function hangup() {
@@ -245,7 +282,8 @@
   }
 
   function cleanup() {
-    if (pc) { pc.close(); pc = null; }
+    if (pc) { pc.onicecandidate = null; pc.close(); pc = null; }
+    pending = [];
     if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; }
     if (ws) { const w = ws; ws = null; setTimeout(() => w.close(), 500); }
     if (audioCtx) { audioCtx.close().catch(() => {}); audioCtx = null; }

@@ -1,5 +1,6 @@
 // Consultant console: presence, ringing offers with their screen-pop,
-// answering in the browser (WebRTC, complete SDP offer → answer), back to
+// answering in the browser (WebRTC: the SDP offer goes at once, ICE
+// candidates trickle both ways on the leg's socket the answer names), back to
 // the assistant, hang-up, notes, and the supervisor's live board.
 'use strict';
 (function () {
@@ -27,7 +28,10 @@
     abandoned: 'klient się rozłączył', caller_hung_up: 'klient się rozłączył', failed: 'błąd połączenia',
   };
 
-  const st = { state: 'idle', callId: null, popup: null, pc: null, stream: null, startedAt: 0, presence: 'offline', lastCall: null };
+  const st = {
+    state: 'idle', callId: null, popup: null, pc: null, stream: null, startedAt: 0, presence: 'offline', lastCall: null,
+    sig: null, candidates: { sent: 0, received: 0 },
+  };
   window.hotlineConsole = st; // read by the end-to-end tests
 
   async function api(method, path, body) {
@@ -127,7 +131,8 @@
   }
 
   function clearCall(msg) {
-    if (st.pc) { st.pc.close(); st.pc = null; }
+    if (st.pc) { st.pc.onicecandidate = null; st.pc.close(); st.pc = null; }
+    if (st.sig) { st.sig.close(); st.sig = null; }
     if (st.stream) { st.stream.getTracks().forEach((t) => t.stop()); st.stream = null; }
     st.startedAt = 0;
     $('call-timer').textContent = '';
@@ -153,14 +158,29 @@
     ul.prepend(li);
   }
 
-  async function gathered(pc) {
-    if (pc.iceGatheringState === 'complete') return;
-    await new Promise((resolve) => {
-      const t = setTimeout(resolve, 3000);
-      pc.addEventListener('icegatheringstatechange', () => {
-        if (pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); }
-      });
-    });
+  // trickle exchanges ICE candidates with the server on the leg's socket
+  // (path from the answer): ours as they are gathered (those gathered
+  // before the socket opened first), the server's into pc. Messages
+  // without "type" are the leg's notes: the console has its own socket.
+  function trickle(pc, path, early) {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(proto + '//' + location.host + path);
+    st.sig = ws;
+    const send = (c) => {
+      ws.send(JSON.stringify({ type: 'candidate', candidate: c }));
+      if (c.candidate) st.candidates.sent++;
+    };
+    ws.onopen = () => {
+      early.splice(0).forEach(send);
+      pc.onicecandidate = (e) => send(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+    };
+    ws.onmessage = (e) => {
+      let m;
+      try { m = JSON.parse(e.data); } catch (_) { return; }
+      if (m.type !== 'candidate' || !m.candidate || st.pc !== pc) return;
+      if (m.candidate.candidate) st.candidates.received++;
+      pc.addIceCandidate(m.candidate.candidate ? m.candidate : undefined).catch(() => { /* ICE goes on with the others */ });
+    };
   }
 
   $('btn-answer').addEventListener('click', async () => {
@@ -179,10 +199,17 @@
           ended(id, 'failed');
         }
       });
+      // Candidates gathered before the socket is open wait here (null:
+      // gathering complete, sent as end-of-candidates).
+      const early = [];
+      st.candidates = { sent: 0, received: 0 };
+      pc.onicecandidate = (e) => early.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc);
-      const r = await api('POST', '/console/api/calls/' + encodeURIComponent(id) + '/answer', { sdp: pc.localDescription.sdp });
+      const r = await api('POST', '/console/api/calls/' + encodeURIComponent(id) + '/answer', { sdp: pc.localDescription.sdp, trickle: true });
       await pc.setRemoteDescription({ type: 'answer', sdp: r.sdp });
+      // A server that cannot trickle answers complete (no events): our
+      // candidates then reach it through connectivity checks.
+      if (r.events) trickle(pc, r.events, early); else pc.onicecandidate = null;
       st.startedAt = Date.now();
       setState('connected', 'Rozmowa z klientem', 'Mówisz z klientem. Możesz przekazać go asystentowi, aby umówił oddzwonienie.');
     } catch (e) {

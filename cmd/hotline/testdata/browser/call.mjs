@@ -55,6 +55,7 @@ main(async () => {
     const during = await page.evaluate(() => ({
       subtitles: window.hotline.subtitles, keys: window.hotline.keys,
       serverRx: window.hotline.serverRx, state: window.hotline.state,
+      trickle: window.hotline.trickle, candidates: window.hotline.candidates,
       status: document.getElementById('status-text').textContent,
     }));
 

@@ -42,6 +42,7 @@ main(async () => {
     await page.click('#btn-answer');
     await page.waitForSelector('#call-panel[data-state="connected"]', { timeout: 20000 });
     log('CONNECTED');
+    const candidates = await page.evaluate(() => window.hotlineConsole.candidates);
 
     // Let the caller's tone arrive, then read what the page received.
     let stats = null;
@@ -68,7 +69,7 @@ main(async () => {
     await page.click('#btn-hangup');
     await page.waitForSelector('#call-panel[data-state="ended"]', { timeout: 15000 });
     await screenshot(page, 'console-after-call');
-    result({ case: caseNumber, name, disclosed, transcript, stats });
+    result({ case: caseNumber, name, disclosed, transcript, stats, candidates });
   } finally {
     await ctx.close();
     await bossCtx.close();
