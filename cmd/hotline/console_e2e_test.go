@@ -131,8 +131,15 @@ func dial(t *testing.T, s *served) *phone {
 			}
 		}
 	}()
-	t.Cleanup(func() { _ = leg.Hangup(context.Background(), telephony.CauseCallerHangup) })
+	t.Cleanup(func() { p.hangup() })
 	return p
+}
+
+// hangup is the caller putting the phone down: BYE to the hotline. (In
+// sipgw's terms it is our own hang-up; CauseCallerHangup would mean the
+// far end had already left, and no BYE would be sent.)
+func (p *phone) hangup() {
+	_ = p.leg.Hangup(context.Background(), telephony.CauseBotHangup)
 }
 
 // toneFrames counts heard frames that are clearly a tone at hz: loud
@@ -388,11 +395,21 @@ func TestConsoleBackToAssistantBooksCallback(t *testing.T) {
 
 	// The assistant takes the caller back and offers callback slots; the
 	// caller books the first.
+	// The transcript has a reply as soon as it is decided; the caller
+	// hears it over the next seconds: wait for 2 s of the assistant's
+	// voice before keying (a key would cut the prompt short).
 	s.saysAfter(t, callID, before, "Opcja numer jeden", 60*time.Second)
-	loud := caller.loudFrames()
-	tone, total := caller.toneFrames(1000)
+	var loud, tone, total int
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		loud = caller.loudFrames()
+		tone, total = caller.toneFrames(1000)
+		if loud-tone >= 100 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling the phone's decoded audio
+	}
 	t.Logf("after the handback the SIP caller heard %d frames: %d loud, %d of them the consultant's tone", total, loud, tone)
-	if loud-tone < 50 {
+	if loud-tone < 100 {
 		t.Errorf("the caller heard only %d loud frames of the assistant after the handback", loud-tone)
 	}
 	if tone > 10 {
@@ -400,14 +417,14 @@ func TestConsoleBackToAssistantBooksCallback(t *testing.T) {
 	}
 	caller.out.keys("1")
 	s.saysAfter(t, callID, before, "Zadzwonimy do Pana lub Pani", 30*time.Second)
-	_ = caller.leg.Hangup(context.Background(), telephony.CauseCallerHangup)
+	caller.hangup()
 
 	ended := s.waitEnded(t)
 	if ended.ID != callID {
 		t.Fatalf("ended call %s, want %s", ended.ID, callID)
 	}
 	if ended.Termination != string(telephony.CauseCallerHangup) {
-		t.Errorf("termination %q, want %q: the caller hung up on the assistant", ended.Termination, telephony.CauseCallerHangup)
+		t.Errorf("termination %q, want %q: the caller hung up on the assistant\n%s", ended.Termination, telephony.CauseCallerHangup, tail(s.stderr.String(), 8000))
 	}
 	booked := false
 	for _, d := range ended.Disclosures {
@@ -458,7 +475,7 @@ func TestConsoleQueueTimeoutOffersCallback(t *testing.T) {
 	}
 	p.out.keys("1")
 	s.liveCall(t, "Zadzwonimy do Pana lub Pani", 30*time.Second)
-	_ = p.leg.Hangup(context.Background(), telephony.CauseCallerHangup)
+	p.hangup()
 	ended := s.waitEnded(t)
 	if ended.ID != call.ID {
 		t.Fatalf("ended call %s, want %s", ended.ID, call.ID)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,3 +113,52 @@ func TestChatSurvivesARedisOutage(t *testing.T) {
 type writerFunc func(p []byte)
 
 func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
+
+// TestSIPCallSurvivesARedisOutage: a debtor calls `hotline serve` (sipp)
+// and verifies; the test's redis-server dies; the debtor presses 1 for
+// the debt and hears that the data cannot be reached, with a consultant,
+// a callback or another try on offer; the server comes back, the debtor
+// presses 1 (try again) and 1 (the debt) and hears it. The call's record,
+// read through the API afterwards, holds all of it.
+func TestSIPCallSurvivesARedisOutage(t *testing.T) {
+	needTool(t, "sipp")
+	srv := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always")
+	env := []string{"HOTLINE_REDIS_URL=" + srv.URL(), "HOTLINE_REDIS_PREFIX=hotline:"}
+	if r := runHotline(t, env, "", "cases", "import", "../../configs/demo-cases.yaml"); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	in := startInstance(t, append(env, "HOTLINE_LOG_LEVEL=debug")...)
+	body := rfc4733Keys("12345678#02011980") + pause(9*time.Second) + // verified; the menu plays
+		rfc4733Keys("1") + pause(12*time.Second) + // Redis is down: the apology and the options
+		rfc4733Keys("1") + pause(4*time.Second) + // Redis is back: try again → the menu
+		rfc4733Keys("1") + pause(listenToDebt) // the debt
+	call := startSipp(t, in.sip, callerScenario(t, body, 2))
+
+	verified := regexp.MustCompile(`msg=turn .*phase=menu`)
+	poll(t, 30*time.Second, "the caller to verify", func() bool { return verified.MatchString(in.logs.String()) })
+	srv.Kill()
+	poll(t, 20*time.Second, "the outage turn", func() bool { return strings.Contains(in.logs.String(), "case data unreachable") })
+	srv.Start()
+	if err := <-call; err != nil {
+		t.Fatalf("%v\n%s", err, in.logs)
+	}
+	poll(t, 15*time.Second, "the call to end", func() bool { return len(in.calls(t, "ended")) == 1 })
+	c := in.calls(t, "ended")[0]
+	var said strings.Builder
+	for _, l := range c.Transcript {
+		said.WriteString(l.Who + ": " + l.Text + "\n")
+	}
+	order := []string{"Tożsamość została potwierdzona", "nie mam dostępu do danych", "rozmowę zwrotną",
+		"Informacje o zadłużeniu", "tysiąc czterysta dziewięćdziesiąt dziewięć złotych"}
+	rest := said.String()
+	for _, w := range order {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("transcript lacks %q (in order):\n%s", w, said.String())
+		}
+		rest = rest[i+len(w):]
+	}
+	if c.Termination != "caller_hung_up" || c.Verification != "verified" {
+		t.Errorf("call = %+v", c)
+	}
+}
