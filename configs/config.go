@@ -263,6 +263,11 @@ func (c *Config) Validate() error {
 			bad("redis.url", "must be redis://host:port/db, rediss://…, unix://…, "+
 				"redis+sentinel://sentinel:26379/db?master_name=NAME&addr=sentinel2:26379 or "+
 				"redis+cluster://node:6379?addr=node2:6379")
+		} else if strings.HasSuffix(u.Scheme, "+cluster") && !hashTagged(c.Redis.Prefix) {
+			// Callback booking, the case set and the queue run scripts and
+			// MGETs over several keys: on a cluster they must share one
+			// slot, which a hash tag in the common prefix guarantees.
+			bad("redis.prefix", "Redis Cluster needs a prefix with a hash tag so multi-key scripts stay on one slot, e.g. \"{hotline}:\", got %q", c.Redis.Prefix)
 		}
 	}
 	if c.Redis.Prefix == "" || strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
@@ -366,3 +371,14 @@ func (c *Config) Validate() error {
 
 // ErrInvalid wraps every validation failure.
 var ErrInvalid = errors.New("invalid configuration")
+
+// hashTagged reports whether a key prefix has a non-empty Redis Cluster
+// hash tag ("{…}"), so every key under it maps to one slot.
+func hashTagged(prefix string) bool {
+	i := strings.IndexByte(prefix, '{')
+	if i < 0 {
+		return false
+	}
+	j := strings.IndexByte(prefix[i+1:], '}')
+	return j > 0
+}

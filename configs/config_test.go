@@ -71,6 +71,8 @@ func TestLoadErrors(t *testing.T) {
 		{"llm needs url", "nlu:\n  mode: llm\n", nil, []string{"nlu.base_url", "nlu.model"}},
 		{"short token", "api:\n  tokens: [abc]\n", nil, []string{"api.tokens[0]", "too short"}},
 		{"bad timezone", "timezone: Mars/Olympus\n", nil, []string{"timezone", "Mars/Olympus"}},
+		{"cluster needs a hash tag", "redis:\n  url: redis+cluster://127.0.0.1:7000\n  prefix: \"hotline:\"\n", nil, []string{"redis.prefix", "hash tag"}},
+		{"cluster with an empty tag", "redis:\n  url: redis+cluster://127.0.0.1:7000\n  prefix: \"{}hotline:\"\n", nil, []string{"redis.prefix"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,5 +158,12 @@ func TestNestedEnvOverride(t *testing.T) {
 	}
 	if _, err := Load("", envOf(map[string]string{"HOTLINE_SPEECH_TTS": "festival"})); err == nil || !strings.Contains(err.Error(), "speech.tts") {
 		t.Fatalf("bad tts accepted: %v", err)
+	}
+}
+
+func TestClusterPrefixWithHashTagIsValid(t *testing.T) {
+	path := writeFile(t, "c.yaml", "redis:\n  url: redis+cluster://127.0.0.1:7000?addr=127.0.0.1:7001\n  prefix: \"{hotline}:\"\n")
+	if _, err := Load(path, envOf(nil)); err != nil {
+		t.Fatal(err)
 	}
 }

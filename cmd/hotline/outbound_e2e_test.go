@@ -49,7 +49,7 @@ const rightPartyKeys = "1" + "02011980" + "1"
 // confirmations in full: with the built-in pack it speaks for about 75 s
 // (notices, right-party question, confirmations, menu, the debt, the menu
 // again) and then waits for a key.
-const listenToBalance = 80 * time.Second
+const listenToBalance = 75 * time.Second
 
 // afterGreeting is when the callee starts keying: a key during the
 // greeting would cut it (it allows barge-in), the notices after it take

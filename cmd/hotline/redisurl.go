@@ -20,8 +20,10 @@ import (
 //	redis+cluster://[:password@]node:6379?addr=node2:6379&addr=node3:6379
 //	                                              Redis Cluster
 //
-// Keys of one call share a hash tag ({call id}), so the per-call scripts
-// stay on one cluster slot.
+// On Redis Cluster the key prefix must carry a hash tag (e.g. "{hotline}:",
+// enforced by configs) because booking, queue and case scripts touch
+// several keys: every key then lives on one slot, so a cluster gives
+// replication and failover, not sharding.
 func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 	u, err := url.Parse(c.URL)
 	if err != nil {
