@@ -38,7 +38,8 @@ var (
 	ErrBadOffer = errors.New("webrtcgw: unusable SDP offer")
 	// ErrBusy: MaxCalls legs are up.
 	ErrBusy = errors.New("webrtcgw: too many calls")
-	// ErrDraining: the gateway takes no new calls (Drain).
+	// ErrDraining: the gateway takes no new calls (Drain), or no legs at
+	// all (Shutdown).
 	ErrDraining = errors.New("webrtcgw: draining")
 )
 
@@ -96,6 +97,7 @@ type Gateway struct {
 	iceSrvs []webrtc.ICEServer
 
 	draining atomic.Bool
+	closed   bool // Shutdown is cutting legs: Accept is refused too (mu)
 	mu       sync.Mutex
 	legs     map[string]*Leg
 	wg       sync.WaitGroup // handlers and teardowns
@@ -177,7 +179,7 @@ func (g *Gateway) Answer(ctx context.Context, offerSDP string, info telephony.Le
 	if g.h == nil {
 		return "", nil, errors.New("webrtcgw: no handler for answered calls")
 	}
-	answer, leg, err := g.open(ctx, offerSDP, info, false)
+	answer, leg, err := g.open(ctx, offerSDP, info, openMode{newCall: true})
 	if err != nil {
 		return "", nil, err
 	}
@@ -193,7 +195,7 @@ func (g *Gateway) AnswerTrickle(ctx context.Context, offerSDP string, info telep
 	if g.h == nil {
 		return "", nil, errors.New("webrtcgw: no handler for answered calls")
 	}
-	answer, leg, err := g.open(ctx, offerSDP, info, true)
+	answer, leg, err := g.open(ctx, offerSDP, info, openMode{newCall: true, trickle: true})
 	if err != nil {
 		return "", nil, err
 	}
@@ -203,19 +205,24 @@ func (g *Gateway) AnswerTrickle(ctx context.Context, offerSDP string, info telep
 
 // Accept is Answer without the handler: the returned leg belongs to the
 // caller (the consultant console bridges it to a waiting caller), who
-// must end it with Hangup.
+// must end it with Hangup. It joins a call already in progress, so a
+// draining gateway still accepts (the live calls may finish, with their
+// consultants); only Shutdown refuses.
 func (g *Gateway) Accept(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
-	return g.open(ctx, offerSDP, info, false)
+	return g.open(ctx, offerSDP, info, openMode{})
 }
 
 // AcceptTrickle is Accept for a trickle ICE offer (see AnswerTrickle).
 func (g *Gateway) AcceptTrickle(ctx context.Context, offerSDP string, info telephony.LegInfo) (string, *Leg, error) {
-	return g.open(ctx, offerSDP, info, true)
+	return g.open(ctx, offerSDP, info, openMode{trickle: true})
 }
 
-// open admits a new leg, negotiates and starts it; trickle: without
-// waiting for ICE gathering.
-func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegInfo, trickle bool) (string, *Leg, error) {
+// openMode: newCall (Answer) is refused while draining; trickle answers
+// without waiting for ICE gathering.
+type openMode struct{ newCall, trickle bool }
+
+// open admits a new leg, negotiates and starts it.
+func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegInfo, m openMode) (string, *Leg, error) {
 	if err := checkOffer(offerSDP); err != nil {
 		return "", nil, err
 	}
@@ -233,10 +240,10 @@ func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegI
 	if info.StartedAt.IsZero() {
 		info.StartedAt = time.Now()
 	}
-	if err := g.admit(info.ID); err != nil {
+	if err := g.admit(info.ID, m.newCall); err != nil {
 		return "", nil, err
 	}
-	leg, answer, err := newLeg(ctx, g, info, offerSDP, trickle)
+	leg, answer, err := newLeg(ctx, g, info, offerSDP, m.trickle)
 	if err != nil {
 		g.release(info.ID, nil)
 		return "", nil, err
@@ -249,12 +256,13 @@ func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegI
 	return answer, leg, nil
 }
 
-// admit reserves a slot for a new leg.
-func (g *Gateway) admit(id string) error {
+// admit reserves a slot for a new leg (newCall: a new call, refused
+// while draining).
+func (g *Gateway) admit(id string, newCall bool) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
-	case g.draining.Load():
+	case g.closed, newCall && g.draining.Load():
 		return ErrDraining
 	case g.cfg.MaxCalls > 0 && len(g.legs) >= g.cfg.MaxCalls:
 		return ErrBusy
@@ -289,7 +297,8 @@ func (g *Gateway) ActiveCalls() int {
 	return len(g.legs)
 }
 
-// Drain stops taking new calls; live ones go on.
+// Drain stops taking new calls (Answer); live ones go on, and Accept
+// still adds legs to them.
 func (g *Gateway) Drain() {
 	if g.draining.CompareAndSwap(false, true) {
 		g.log.Info("webrtc draining: new calls refused", "active_calls", g.ActiveCalls())
@@ -312,6 +321,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		t.Stop()
 	}
 	g.mu.Lock()
+	g.closed = true
 	live := make([]*Leg, 0, len(g.legs))
 	for _, l := range g.legs {
 		if l != nil {

@@ -207,6 +207,26 @@ func TestAdmission(t *testing.T) {
 	if _, _, err := g.Answer(context.Background(), c3.offer(), telephony.LegInfo{}); !errors.Is(err, ErrDraining) {
 		t.Errorf("call while draining: %v, want ErrDraining", err)
 	}
+	// A consultant's leg joins a live call: still accepted while draining.
+	c4 := newClient(t, 126)
+	ans, leg4, err := g.Accept(context.Background(), c4.offer(), telephony.LegInfo{})
+	if err != nil {
+		t.Fatalf("Accept while draining: %v", err)
+	}
+	c4.answer(ans)
+	// Shutdown cuts it and refuses any more.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := g.Shutdown(ctx); err == nil {
+		t.Error("Shutdown cut a live leg without saying so")
+	}
+	<-leg4.Done()
+	if leg4.Cause() != telephony.CauseShutdown {
+		t.Errorf("accepted leg ended with %s, want %s", leg4.Cause(), telephony.CauseShutdown)
+	}
+	if _, _, err := g.Accept(context.Background(), newClient(t, 126).offer(), telephony.LegInfo{}); !errors.Is(err, ErrDraining) {
+		t.Errorf("Accept after Shutdown: %v, want ErrDraining", err)
+	}
 }
 
 func TestBadOffers(t *testing.T) {
