@@ -107,7 +107,7 @@ return st
 // (1 = next) whenever it changes; it must not block. The returned channel
 // is closed when the consultant sends the caller back to the assistant.
 // The caller must call Finish when the call (or its transfer) is over.
-func (s *Service) Wait(ctx context.Context, tc *assistant.TransferContext, position func(n int)) (telephony.Leg, <-chan struct{}, error) {
+func (s *Service) Wait(ctx context.Context, tc *assistant.TransferContext, position func(n int)) (_ telephony.Leg, _ <-chan struct{}, err error) {
 	if tc == nil || tc.CallID == "" {
 		return nil, nil, errors.New("consultants: wait: no transfer context")
 	}
@@ -119,6 +119,11 @@ func (s *Service) Wait(ctx context.Context, tc *assistant.TransferContext, posit
 	if err := s.enqueue(ctx, tc); err != nil {
 		s.forget(id)
 		return nil, nil, err
+	}
+	if s.opt.Observer != nil {
+		// Real (monotonic) time: the wait a caller lived through.
+		start := time.Now()
+		defer func() { s.opt.Observer.ObserveQueueWait(waitResult(err), time.Since(start)) }()
 	}
 	ck := s.callKey(id)
 	s.Dispatch(ctx)
@@ -163,6 +168,17 @@ func (s *Service) Wait(ctx context.Context, tc *assistant.TransferContext, posit
 			return s.giveUp(ctx, w, context.Cause(ctx), "abandoned")
 		}
 	}
+}
+
+// waitResult names how a wait that returned err ended.
+func waitResult(err error) string {
+	switch {
+	case err == nil:
+		return WaitAnswered
+	case errors.Is(err, ErrTimeout):
+		return WaitTimeout
+	}
+	return WaitAbandoned
 }
 
 // enqueue stores the call's record and puts it at the end of the line.

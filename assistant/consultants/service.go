@@ -106,10 +106,26 @@ type Options struct {
 	// CallTTL is how long call records and notes are kept (24 h).
 	CallTTL time.Duration
 	// Poll is how often a waiting caller checks its place (1 s).
-	Poll  time.Duration
-	Names Names // optional: debtor names for the screen-pop
-	Now   func() time.Time
+	Poll     time.Duration
+	Names    Names    // optional: debtor names for the screen-pop
+	Observer Observer // optional: metrics
+	Now      func() time.Time
 }
+
+// Observer is told how callers' waits end, for metrics
+// (assistant/telemetry.Metrics implements it). It must not block.
+type Observer interface {
+	// ObserveQueueWait: a caller waited d from joining the queue until
+	// result: "answered", "timeout" or "abandoned".
+	ObserveQueueWait(result string, d time.Duration)
+}
+
+// Wait results told to the Observer.
+const (
+	WaitAnswered  = "answered"
+	WaitTimeout   = "timeout"
+	WaitAbandoned = "abandoned"
+)
 
 // Service is presence, the waiting queue and the offers, shared by every
 // instance through Redis. It implements dialogs.Consultants.
@@ -272,6 +288,25 @@ func presenceFrom(user string, m map[string]string) Presence {
 		p.Since = time.UnixMilli(ms).UTC()
 	}
 	return p
+}
+
+// QueueStats counts the callers waiting in the queue (not yet offered)
+// and the known consultants by presence state (every state present,
+// zero or not), across all instances.
+func (s *Service) QueueStats(ctx context.Context) (waiting int64, presence map[string]int64, err error) {
+	waiting, err = s.rdb.ZCard(ctx, s.prefix+keyQueue).Result()
+	if err != nil {
+		return 0, nil, fmt.Errorf("consultants: queue length: %w", err)
+	}
+	ps, err := s.Presences(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	presence = map[string]int64{string(Available): 0, string(Busy): 0, string(Away): 0, string(Offline): 0}
+	for _, p := range ps {
+		presence[string(p.State)]++
+	}
+	return waiting, presence, nil
 }
 
 // Presences lists every known consultant, longest-available first.

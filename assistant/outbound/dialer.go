@@ -48,6 +48,40 @@ type Runner interface {
 	RunOutbound(ctx context.Context, leg telephony.Leg, job Job) (Outcome, error)
 }
 
+// Observer is told what the dialer does, for metrics
+// (assistant/telemetry.Metrics implements it). Kinds are "callback",
+// "campaign" (an attempt of a campaign) and "manual" (a one-off dial).
+// Its methods must not block.
+type Observer interface {
+	// ObserveAttempt: a dialled attempt ended with outcome.
+	ObserveAttempt(kind, outcome string)
+	// ObserveRefusal: the gate refused an attempt under rule.
+	ObserveRefusal(kind, rule string)
+	// ObserveDialling: calls in flight changed by delta (+1 past the
+	// gate, -1 when the call is over).
+	ObserveDialling(delta int)
+}
+
+// nopObserver observes nothing.
+type nopObserver struct{}
+
+func (nopObserver) ObserveAttempt(string, string) {}
+func (nopObserver) ObserveRefusal(string, string) {}
+func (nopObserver) ObserveDialling(int)           {}
+
+var _ Observer = nopObserver{}
+
+// metricKind names a job's kind for an Observer.
+func metricKind(j Job) string {
+	switch {
+	case j.Kind == KindCallback:
+		return "callback"
+	case j.CampaignID != "":
+		return "campaign"
+	}
+	return "manual"
+}
+
 // PhoneBook finds the phone of a case (assistant/cases via an adapter in
 // cmd/hotline) for jobs that carry only a case number.
 type PhoneBook interface {
@@ -81,6 +115,7 @@ type WorkerConfig struct {
 	Poll        time.Duration   // how often to look for due work (1s)
 	Now         func() time.Time
 	Logger      *slog.Logger
+	Observer    Observer // metrics (nil: none)
 }
 
 // WorkerDeps are the services the dialer uses. Campaigns and Phones may be nil.
@@ -144,6 +179,9 @@ func NewWorker(cfg WorkerConfig, d WorkerDeps) (*Worker, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
 	}
 	w := &Worker{cfg: cfg, d: d, log: cfg.Logger, wake: make(chan struct{}, 1), perCamp: map[string]int{}}
 	if cfg.CPS > 0 {
@@ -317,7 +355,10 @@ func (w *Worker) handle(runCtx, ctx context.Context, j Job) {
 	entry.Event = EventDial
 	w.append(ctx, entry, log)
 
+	w.cfg.Observer.ObserveDialling(1)
 	outcome, detail := w.call(ctx, j, att, log)
+	w.cfg.Observer.ObserveDialling(-1)
+	w.cfg.Observer.ObserveAttempt(metricKind(j), string(outcome))
 	if err := w.d.Gate.End(ctx, att); err != nil {
 		log.Error("outbound: clearing the live mark", "err", err)
 	}
@@ -390,6 +431,7 @@ func (w *Worker) refused(ctx context.Context, j *Job, e Entry, err error, log *s
 	} else {
 		e.Rule, e.Detail = "invalid", "no valid phone or case number"
 	}
+	w.cfg.Observer.ObserveRefusal(metricKind(*j), e.Rule)
 	w.append(ctx, e, log)
 	j.Outcome = OutcomeRefused
 	if re != nil && !re.RetryAt.IsZero() {

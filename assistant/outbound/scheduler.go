@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -479,6 +480,23 @@ func (s *Scheduler) Pending(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("outbound: pending: %w", err)
 	}
 	return a.Val() + b.Val(), nil
+}
+
+// Due counts the callbacks and attempts due now (their time has come)
+// that no instance has claimed yet: the backlog the dialers have to
+// work through.
+func (s *Scheduler) Due(ctx context.Context) (callbacks, attempts int64, err error) {
+	now := strconv.FormatInt(s.cfg.Now().Unix(), 10)
+	var a, b *redis.IntCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		a = p.ZCount(ctx, s.cbDueKey(), "-inf", now)
+		b = p.ZCount(ctx, s.dueKey(), "-inf", now)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("outbound: due: %w", err)
+	}
+	return a.Val(), b.Val(), nil
 }
 
 // InFlight counts claimed and dialling jobs across all instances.

@@ -1,8 +1,11 @@
 // Package telemetry holds the assistant's metrics (Prometheus): the
 // conversation engine's turn and node latencies (as its NodeObserver),
 // verification outcomes (a dialogs.Verifier wrapper), transfers decided
-// by the flow (as its TurnObserver) and Redis command errors (a go-redis
-// hook). A nil *Metrics records nothing, so the engine and its tests run
+// by the flow (as its TurnObserver), Redis command errors (a go-redis
+// hook), the outbound dialer's attempts (as outbound.Observer), the
+// consultants' queue waits (as consultants.Observer) and gauges read
+// from Redis at scrape time (work due, queue length, consultants by
+// presence: WatchDue, WatchQueue). A nil *Metrics records nothing, so the engine and its tests run
 // without metrics. The telephony metrics live in telephony/telemetry.
 package telemetry
 
@@ -32,6 +35,8 @@ type Metrics struct {
 	verifications *prometheus.CounterVec   // outcome
 	transfers     *prometheus.CounterVec   // reason
 	redisErrors   *prometheus.CounterVec   // command
+	out           outboundMetrics
+	store         *storeGauges
 }
 
 var (
@@ -73,9 +78,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: "hotline", Name: "redis_errors_total",
 			Help: "Redis commands and pipelines that failed (redis.Nil, a missing key, is not an error), by command.",
 		}, []string{"command"}),
+		out:   newOutboundMetrics(),
+		store: newStoreGauges(),
 	}
 	if reg != nil {
-		reg.MustRegister(m.turn, m.nodes, m.nodeErrors, m.verifications, m.transfers, m.redisErrors)
+		reg.MustRegister(m.turn, m.nodes, m.nodeErrors, m.verifications, m.transfers, m.redisErrors, m.store)
+		reg.MustRegister(m.out.collectors()...)
 	}
 	return m
 }

@@ -11,19 +11,23 @@ import (
 )
 
 // speak plays utterances in order. A key pressed (or speech started)
-// during an utterance that allows barge-in stops the playback; keys
-// pressed during a notice (NoBargeIn) do not stop it. Either way the keys
-// are returned as typed-ahead input for the next question.
+// during an utterance that allows barge-in stops it and skips the rest of
+// the turn that allows barge-in; the mandatory notices (NoBargeIn: AI Act
+// art. 50, GDPR art. 13) still play in full, even after a caller barged
+// into the greeting before them. Keys pressed meanwhile are returned as
+// typed-ahead input for the next question.
 func (c *call) speak(ctx context.Context, us []say.Utterance) ([]rune, error) {
 	var typed []rune
+	barged := false
 	for _, u := range us {
+		if barged && !u.NoBargeIn {
+			continue
+		}
 		interrupted, err := c.play(ctx, u, &typed)
 		if err != nil {
 			return typed, err
 		}
-		if interrupted {
-			break
-		}
+		barged = barged || interrupted
 	}
 	return typed, nil
 }

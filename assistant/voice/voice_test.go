@@ -177,6 +177,26 @@ func TestNoticesAreNotInterruptedButMenuIs(t *testing.T) {
 	r.waitSaid(t, "Informacje o zadłużeniu")
 }
 
+func TestKeyDuringGreetingStillPlaysTheNotices(t *testing.T) {
+	for _, how := range []string{"key", "speech"} {
+		t.Run(how, func(t *testing.T) {
+			// 20 ms per frame: the greeting plays for about 140 ms, so the
+			// barge-in below lands while it plays.
+			ears := &fakeEars{events: make(chan stt.Event, 8)}
+			r := start(t, "", 20*time.Millisecond, ears)
+			r.waitSaid(t, "Dzień dobry") // the greeting, which allows barge-in
+			if how == "key" {
+				r.leg.Press("1")
+			} else {
+				ears.events <- stt.Event{Kind: stt.EventSpeechStart, Utterance: 1}
+			}
+			// Both mandatory notices are said in full all the same.
+			r.waitSaid(t, "wirtualnym asystentem")
+			r.waitSaid(t, "nagrywana")
+		})
+	}
+}
+
 // fakeEars delivers the events a test sends, as the stt.Listener would.
 type fakeEars struct{ events chan stt.Event }
 

@@ -24,8 +24,9 @@ func (a *app) consultantsFor(hours calendar.Hours) dialogs.Consultants {
 	a.queue = consultants.New(a.rdb, a.cfg.Redis.Prefix, consultants.Options{
 		Hours: hours, QueueWithoutConsultants: c.QueueWithoutConsultants,
 		QueueTimeout: c.QueueTimeout, RingTimeout: c.RingTimeout, PresenceTTL: c.PresenceTTL,
-		Names: caseNames{a.book},
+		Names: caseNames{a.book}, Observer: a.metrics.assistant,
 	}, a.log)
+	a.metrics.assistant.WatchQueue(a.queue) // queue length and presence, read per scrape
 	return a.queue
 }
 

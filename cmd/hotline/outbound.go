@@ -39,6 +39,9 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 	c := a.cfg.Outbound
 	if !c.Enabled {
 		a.log.Info("outbound calls off (outbound.enabled): callbacks are stored but not dialled")
+		// /metrics still shows the callbacks coming due (a scheduler that
+		// only counts: it claims nothing).
+		a.metrics.assistant.WatchDue(outbound.NewScheduler(a.rdb, a.cfg.Redis.Prefix, a.cbs, outbound.SchedulerConfig{Now: a.clock}))
 		return func() {}, nil
 	}
 	prefix, loc := a.cfg.Redis.Prefix, a.cfg.Location()
@@ -54,11 +57,13 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 	sched := outbound.NewScheduler(a.rdb, prefix, a.cbs, outbound.SchedulerConfig{
 		Owner: host + "-" + strconv.Itoa(os.Getpid()), Lease: c.Lease, Now: a.clock, Logger: a.log,
 	})
+	a.metrics.assistant.WatchDue(sched)
 	ledger := outbound.NewLedger(a.rdb, prefix)
 	camps := outbound.NewCampaigns(a.rdb, prefix, sched, loc, a.clock)
 	w, err := outbound.NewWorker(outbound.WorkerConfig{
 		MaxConcurrent: c.MaxConcurrent, CPS: float64(c.CPS), RingTimeout: c.RingTimeout, Target: c.Target,
 		MaxAttempts: c.MaxAttempts, Backoff: c.Backoff(), Poll: c.Poll, Now: a.clock, Logger: a.log,
+		Observer: a.metrics.assistant,
 	}, outbound.WorkerDeps{
 		Scheduler: sched, Gate: gate, Ledger: ledger, Campaigns: camps,
 		Dialer: d, Runner: h, Phones: bookPhones{a},

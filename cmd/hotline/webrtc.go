@@ -28,6 +28,7 @@ func (a *app) newWebRTCGateway(h telephony.Handler, srv *httpapi.Server) (*webrt
 		ICEServers: c.ICEServers, NAT1To1IPs: c.NAT1To1IPs,
 		UDPPortMin: uint16(c.UDPPortMin), UDPPortMax: uint16(c.UDPPortMax), // validated <= 65535
 		LoopbackOnly: c.LoopbackOnly, MediaTimeout: c.MediaTimeout, MaxCalls: c.MaxCalls,
+		Metrics: a.metrics.telephony,
 	}, h, a.log)
 	if err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func (r relaySource) ReadFrame(f *audio.Frame) error { return r.from.ReadAudio(r
 type callAudio struct{ c *call }
 
 func (a callAudio) ReadAudio(ctx context.Context, f *audio.Frame) error {
-	return a.c.media.jb.read(ctx, a.c.ending, f)
+	return a.c.media.jb.Read(ctx, a.c.ending, f)
 }
 
 func (a callAudio) Play(ctx context.Context, src telephony.FrameSource) error {

@@ -122,7 +122,7 @@ func (c *call) ReadAudio(ctx context.Context, f *audio.Frame) error {
 	if err := c.bridgeGate(ctx); err != nil { // a bridge reads the audio now
 		return err
 	}
-	return c.media.jb.read(ctx, c.ending, f)
+	return c.media.jb.Read(ctx, c.ending, f)
 }
 
 // Play implements telephony.Leg.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"hotline/telephony/dtmf"
+	"hotline/telephony/jitter"
+	"hotline/telephony/playout"
 	"hotline/telephony/telemetry"
 )
 
@@ -56,10 +58,10 @@ type media struct {
 	// the remote media).
 	relatch atomic.Bool
 
-	jb      *jitterBuffer
-	sendQ   chan sendItem
-	playGen atomic.Uint64
-	playSem chan struct{}
+	jb *jitter.Buffer
+	// out is what Play queues for the send loop; it also times the reply
+	// to a key press (Metrics.DTMFReply).
+	out *playout.Queue
 
 	started   atomic.Bool
 	stopping  atomic.Bool
@@ -69,33 +71,21 @@ type media struct {
 
 	// Counters for the call's final log line.
 	pktsIn, pktsOut, ignored, foreign atomic.Uint64
-
-	// digit is the last key press delivered and not yet answered: the
-	// send loop times the reply from it (Metrics.DTMFReply).
-	digit atomic.Pointer[digitMark]
-}
-
-// digitMark is when a key press was delivered, and the Play generation
-// then current: the reply is the first frame of a later Play.
-type digitMark struct {
-	at  time.Time
-	gen uint64
 }
 
 // digitDelivered notes a key press handed to the handler, so that the
-// send loop can time the reply. Only the latest press counts: a reply
-// answers the whole key sequence (a case number ends with its last key).
+// send loop can time the reply.
 func (m *media) digitDelivered(at time.Time) {
 	if m.cfg.Metrics != nil {
-		m.digit.Store(&digitMark{at: at, gen: m.playGen.Load()})
+		m.out.KeyPressed(at)
 	}
 }
 
 // replied times the reply to a pending key press: called by the send
 // loop with each Play frame it sends.
 func (m *media) replied(gen uint64, now time.Time) {
-	if d := m.digit.Load(); d != nil && gen > d.gen && m.digit.CompareAndSwap(d, nil) {
-		m.cfg.Metrics.DTMFReply(now.Sub(d.at))
+	if d, ok := m.out.Replied(gen, now); ok {
+		m.cfg.Metrics.DTMFReply(d)
 	}
 }
 
@@ -111,8 +101,7 @@ func openMedia(pool *portPool, cfg mediaConfig, log *slog.Logger) (*media, error
 		conn:     conn,
 		port:     port,
 		pool:     pool,
-		sendQ:    make(chan sendItem, sendQueueFrames),
-		playSem:  make(chan struct{}, 1),
+		out:      playout.New(),
 		stopSend: make(chan struct{}),
 	}, nil
 }
@@ -123,7 +112,7 @@ func (m *media) run(p mediaParams) {
 		return
 	}
 	m.epoch = time.Now()
-	m.jb = newJitterBuffer(m.epoch)
+	m.jb = jitter.New(m.epoch)
 	m.setParams(p)
 	m.wg.Add(2)
 	go m.recvLoop()
@@ -177,8 +166,8 @@ func (m *media) stats() []any {
 		"rtp_ignored", m.ignored.Load(), "rtp_foreign", m.foreign.Load(),
 	}
 	if m.jb != nil {
-		late, resyncs := m.jb.stats()
-		attrs = append(attrs, "rtp_late", late, "rtp_resyncs", resyncs)
+		st := m.jb.Stats()
+		attrs = append(attrs, "rtp_late", st.Late, "rtp_resyncs", st.Resyncs)
 	}
 	return attrs
 }

@@ -108,7 +108,7 @@ func (m *media) recvLoop() {
 		if c, ok := p.audioCodec(pkt.PayloadType); ok {
 			stats.Audio(pkt.Timestamp, now.Sub(m.epoch))
 			pcm = decodeG711(pcm[:0], c, pkt.Payload)
-			pos := m.jb.push(now, pkt.SSRC, pkt.Timestamp, pcm)
+			pos := m.jb.Push(now, pkt.SSRC, pkt.Timestamp, pcm)
 			if m.cfg.OnAudioIn != nil {
 				m.cfg.OnAudioIn(audio.Duration(int(pos)), pcm)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"hotline/telephony/audio"
 	"hotline/telephony/dtmf"
+	"hotline/telephony/playout"
 )
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -244,7 +245,7 @@ func TestPlayBargeInStopsAtOnce(t *testing.T) {
 			voiced++
 		}
 	}
-	if voiced > sendQueueFrames+1 {
+	if voiced > playout.Frames+1 {
 		t.Errorf("%d prompt frames sent after barge-in", voiced)
 	}
 }
@@ -330,7 +331,7 @@ func TestReceiveDTMFAndAudio(t *testing.T) {
 	go func() {
 		var f audio.Frame
 		for {
-			if err := m.jb.read(ctx, nil, &f); err != nil {
+			if err := m.jb.Read(ctx, nil, &f); err != nil {
 				heard <- err
 				return
 			}
@@ -340,7 +341,7 @@ func TestReceiveDTMFAndAudio(t *testing.T) {
 			}
 		}
 	}()
-	for !jbAttached(m.jb) {
+	for !m.jb.Listening() {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the reader never started")
@@ -402,11 +403,4 @@ func TestMediaTimeoutPausedOnHold(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("media timeout did not fire after the hold ended")
 	}
-}
-
-// jbAttached reports whether a reader has attached to j.
-func jbAttached(j *jitterBuffer) bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.slots != nil
 }

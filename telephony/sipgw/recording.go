@@ -25,8 +25,8 @@ const (
 	// ours; past recording.Window one side would then be dropped as late.
 	// Packets cannot come from the future (recvLead allows for a first
 	// packet that came late and anchored the stream late), and later than
-	// recvLag the bot did not hear them either (jbDelay): out there they
-	// are recorded at the bound. The send side is at most maxSendLag
+	// recvLag the bot did not hear them either (jitter.Delay): out there they
+	// are recorded at the bound. The send side is at most playout.MaxLag
 	// behind the clock, so the two channels stay within the Window.
 	recvLead = 60 * time.Millisecond
 	recvLag  = 120 * time.Millisecond

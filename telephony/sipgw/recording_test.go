@@ -12,6 +12,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/playout"
 	"hotline/telephony/recording"
 )
 
@@ -224,9 +225,9 @@ func TestRecordingRetentionDefault(t *testing.T) {
 // near the present, so the bot's channel is never pushed out of the
 // recorder's window and dropped as late.
 func TestRecordingDriftBounded(t *testing.T) {
-	if recvLead+maxSendLag >= recording.Window || recvLag >= recording.Window {
-		t.Fatalf("recvLead %v, recvLag %v, maxSendLag %v do not fit recording.Window %v",
-			recvLead, recvLag, maxSendLag, recording.Window)
+	if recvLead+playout.MaxLag >= recording.Window || recvLag >= recording.Window {
+		t.Fatalf("recvLead %v, recvLag %v, playout.MaxLag %v do not fit recording.Window %v",
+			recvLead, recvLag, playout.MaxLag, recording.Window)
 	}
 	var r callRecording
 	r.start(t.TempDir(), "drift", testLogger(t))

@@ -30,6 +30,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"hotline/telephony"
+	"hotline/telephony/telemetry"
 )
 
 // Errors callers branch on.
@@ -63,6 +64,10 @@ type Config struct {
 	// MaxCalls limits live legs (0: unlimited); beyond it Answer and
 	// Accept return ErrBusy.
 	MaxCalls int
+	// Metrics receives the gateway's metrics (calls by direction and
+	// cause, RTP packets, send pacing, loss and jitter, DTMF and the
+	// DTMF → reply latency) under the leg label "webrtc"; nil: none.
+	Metrics *telemetry.Metrics
 }
 
 const defaultMediaTimeout = 15 * time.Second
@@ -95,6 +100,8 @@ type Gateway struct {
 	log     *slog.Logger
 	api     *webrtc.API
 	iceSrvs []webrtc.ICEServer
+	metrics *telemetry.Metrics // nil: none
+	rtpM    *telemetry.Leg     // metrics.Leg(legType)
 
 	draining atomic.Bool
 	closed   bool // Shutdown is cutting legs: Accept is refused too (mu)
@@ -116,12 +123,19 @@ func New(cfg Config, h telephony.Handler, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, h: h, log: log, api: api, legs: map[string]*Leg{}}
+	g := &Gateway{
+		cfg: cfg, h: h, log: log, api: api, legs: map[string]*Leg{},
+		metrics: cfg.Metrics, rtpM: cfg.Metrics.Leg(legType),
+	}
 	if len(cfg.ICEServers) > 0 {
 		g.iceSrvs = []webrtc.ICEServer{{URLs: cfg.ICEServers}}
 	}
 	return g, nil
 }
+
+// legType is the telephony.LegInfo.Type of our legs and their metrics
+// label.
+const legType = "webrtc"
 
 // Payload types we offer. A browser's offer decides the real ones (Chrome
 // uses 126 for telephone-event); pion answers with the offerer's PTs.
@@ -229,7 +243,7 @@ func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegI
 	if info.ID == "" {
 		info.ID = newID()
 	}
-	info.Type = "webrtc"
+	info.Type = legType
 	if info.Direction == "" {
 		info.Direction = telephony.Inbound
 	}
@@ -243,9 +257,13 @@ func (g *Gateway) open(ctx context.Context, offerSDP string, info telephony.LegI
 	if err := g.admit(info.ID, m.newCall); err != nil {
 		return "", nil, err
 	}
+	// Counted from the offer, like a SIP call from its INVITE; the leg's
+	// teardown counts the end.
+	g.metrics.CallStarted(legType, string(info.Direction))
 	leg, answer, err := newLeg(ctx, g, info, offerSDP, m.trickle)
 	if err != nil {
 		g.release(info.ID, nil)
+		g.metrics.CallEnded(legType, string(info.Direction), string(telephony.CauseFailed))
 		return "", nil, err
 	}
 	g.mu.Lock()

@@ -100,7 +100,7 @@ func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer strin
 	lctx, cancel := context.WithCancelCause(context.Background())
 	l := &Leg{
 		g:      g,
-		log:    g.log.With("call_id", info.ID, "leg", "webrtc"),
+		log:    g.log.With("call_id", info.ID, "leg", legType),
 		info:   info,
 		pc:     pc,
 		ctx:    lctx,
@@ -110,7 +110,7 @@ func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer strin
 		events: make(chan telephony.Event, eventBuffer),
 		notes:  make(chan telephony.Note, noteBuffer),
 	}
-	l.media.init()
+	l.media.init(g.rtpM)
 	if trickle {
 		l.cands = make(chan webrtc.ICECandidateInit, candidateBuffer)
 	}
@@ -291,7 +291,7 @@ func (l *Leg) ReadAudio(ctx context.Context, f *audio.Frame) error {
 		return telephony.ErrLegClosed
 	default:
 	}
-	return l.jb.read(ctx, l.ending, f)
+	return l.jb.Read(ctx, l.ending, f)
 }
 
 // Play implements telephony.Leg.
@@ -301,7 +301,7 @@ func (l *Leg) Play(ctx context.Context, src telephony.FrameSource) error {
 		return telephony.ErrLegClosed
 	default:
 	}
-	return l.play(ctx, l.ending, src)
+	return l.out.Play(ctx, l.ending, src)
 }
 
 // Transfer implements telephony.Leg: a browser leg has no transfer
@@ -381,6 +381,7 @@ func (l *Leg) teardown(cause telephony.Cause) {
 	l.stopSending()
 	l.wg.Wait()
 	l.g.forget(l)
+	l.g.metrics.CallEnded(legType, string(l.info.Direction), string(cause))
 
 	st := l.Stats()
 	attrs := []any{"cause", cause, "duration", time.Since(l.info.StartedAt).Round(time.Millisecond),
@@ -420,7 +421,12 @@ func (l *Leg) digit(ev dtmf.Event) {
 		return
 	}
 	l.digits.Add(1)
-	l.events <- telephony.Event{Kind: telephony.EventDTMF, Digit: ev.Digit, Source: ev.Source.String(), At: time.Now()}
+	now := time.Now()
+	l.events <- telephony.Event{Kind: telephony.EventDTMF, Digit: ev.Digit, Source: ev.Source.String(), At: now}
+	l.g.metrics.Digit(ev.Source.String())
+	if l.metrics != nil {
+		l.out.KeyPressed(now) // the send loop times the reply
+	}
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	l.log.Debug("dtmf", "source", ev.Source.String())

@@ -1,9 +1,7 @@
 package webrtcgw
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -17,30 +15,24 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/dtmf"
-)
-
-const (
-	// sendQueueFrames is how far Play may run ahead of the wire (60 ms),
-	// as on a SIP leg: barge-in stops a prompt at once.
-	sendQueueFrames = 3
-	// maxSendLag is how late a tick may be before the sender skips the
-	// missed ticks instead of bursting; the timestamp jump tells the
-	// browser's jitter buffer what happened.
-	maxSendLag = 3 * audio.FrameDuration
+	"hotline/telephony/jitter"
+	"hotline/telephony/playout"
+	"hotline/telephony/telemetry"
 )
 
 // media is a leg's audio: the jitter buffer the handler reads, the paced
-// sender Play feeds, and the counters for logs and the page.
+// sender Play feeds, and the counters for logs, metrics and the page.
 type media struct {
 	start time.Time // media clock zero: frame 0 of ReadAudio
-	jb    *jitterBuffer
+	jb    *jitter.Buffer
+	// out is what Play queues for the sender; it also times the reply to
+	// a key press (Metrics.DTMFReply).
+	out *playout.Queue
+	// metrics is the gateway's per-leg-type metrics (nil: none).
+	metrics *telemetry.Leg
 
-	sendQ     chan sendItem
-	playGen   atomic.Uint64
-	playSem   chan struct{}
 	sendOnce  sync.Once
 	stopOnce  sync.Once
 	stopSend  chan struct{}
@@ -58,13 +50,14 @@ type media struct {
 	rxLastRMS          float64
 }
 
-// init readies the media state; the clock starts now.
-func (m *media) init() {
+// init readies the media state, reporting into metrics; the clock
+// starts now.
+func (m *media) init(metrics *telemetry.Leg) {
 	now := time.Now()
 	m.start = now
-	m.jb = newJitterBuffer(now)
-	m.sendQ = make(chan sendItem, sendQueueFrames)
-	m.playSem = make(chan struct{}, 1)
+	m.jb = jitter.New(now)
+	m.out = playout.New()
+	m.metrics = metrics
 	m.stopSend = make(chan struct{})
 	m.lastRTPNanos.Store(now.UnixNano())
 }
@@ -150,12 +143,15 @@ func (l *Leg) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 // recvLoop reads the browser's RTP until the PeerConnection closes. Each
 // packet is classified by its own PT: pion's TrackRemote.Codec() follows
 // the last packet read, so audio and telephone-event packets on the same
-// SSRC cannot be told apart by the track (telephony.md §5).
+// SSRC cannot be told apart by the track (telephony.md §5). At the end it
+// reports the stream's loss and jitter (RFC 3550) to the metrics.
 func (l *Leg) recvLoop(tr *webrtc.TrackRemote, pts ptMap) {
 	var (
 		decoder dtmf.Decoder
 		pcm     = make([]int16, 0, 1500)
+		stats   = telemetry.NewReceiver(audio.Rate)
 	)
+	defer func() { l.metrics.StreamEnded(stats.Stats()) }()
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
@@ -167,11 +163,14 @@ func (l *Leg) recvLoop(tr *webrtc.TrackRemote, pts ptMap) {
 		now := time.Now()
 		l.lastRTPNanos.Store(now.UnixNano())
 		l.pktsIn.Add(1)
+		l.metrics.PacketIn()
+		stats.Packet(pkt.SSRC, pkt.SequenceNumber)
 		switch pt := pkt.PayloadType; {
 		case pts.pcmu[pt]:
+			stats.Audio(pkt.Timestamp, now.Sub(l.start))
 			pcm = audio.DecodeUlaw(pcm[:0], pkt.Payload)
 			l.addEnergy(pcm)
-			l.jb.push(now, pkt.SSRC, pkt.Timestamp, pcm)
+			l.jb.Push(now, pkt.SSRC, pkt.Timestamp, pcm)
 		case pts.te[pt]:
 			ev, ok, err := decoder.Packet(dtmf.Packet{
 				PayloadType: pt, SequenceNumber: pkt.SequenceNumber,
@@ -205,14 +204,6 @@ func (l *Leg) readRTCP(read func() ([]rtcp.Packet, interceptor.Attributes, error
 	}
 }
 
-// sendItem is one frame queued by Play, or (flush != nil) a marker the
-// sender closes once every frame queued before it has gone out.
-type sendItem struct {
-	gen   uint64
-	frame audio.Frame
-	flush chan struct{}
-}
-
 // startSending starts the paced sender once ICE has connected (packets
 // written before DTLS is up are lost, and the greeting with them).
 func (l *Leg) startSending() {
@@ -227,45 +218,50 @@ func (l *Leg) startSending() {
 func (l *Leg) stopSending() { l.stopOnce.Do(func() { close(l.stopSend) }) }
 
 // sendLoop sends one PCMU packet per 20 ms tick of the monotonic clock,
-// as the SIP leg does: tick n is due at epoch+n·20ms with RTP timestamp
-// ts0+n·160, so drift does not accumulate and timestamps run on through
-// silence (RFC 3550 §5.1). With nothing playing it sends µ-law silence:
-// the browser's jitter buffer and echo canceller expect a steady stream.
+// as the SIP leg does (playout.Pacer): timestamps run on through silence
+// (RFC 3550 §5.1). With nothing playing it sends µ-law silence: the
+// browser's jitter buffer and echo canceller expect a steady stream.
 // Marker set on the first packet only: one talkspurt (RFC 3551 §4.1).
 // The track fills in the negotiated SSRC and PT.
 func (l *Leg) sendLoop() {
 	var (
 		pkt = rtp.Packet{Header: rtp.Header{
 			Version:        2,
-			SequenceNumber: uint16(rand.Uint32()),
+			SequenceNumber: uint16(rand.Uint32()), // random starts: RFC 3550 §5.1
 			Marker:         true,
 		}}
 		ts0     = rand.Uint32()
 		payload = make([]byte, 0, audio.FrameSamples)
 		silence audio.Frame
-		timer   = time.NewTimer(time.Hour)
-		n       int64
+		frame   audio.Frame
+		pacer   = playout.NewPacer(l.sendEpoch)
+		last    time.Time // when the previous packet went out
 	)
-	defer timer.Stop()
+	defer pacer.Stop()
 	for {
-		due := l.sendEpoch.Add(time.Duration(n) * audio.FrameDuration)
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-l.stopSend:
-				return
-			}
-		} else if -wait > maxSendLag {
-			n = int64(time.Since(l.sendEpoch) / audio.FrameDuration)
+		if !pacer.Wait(l.stopSend) {
+			return
 		}
-		frame := &silence
-		if it := l.nextItem(); it != nil {
-			frame = &it.frame
+		gen, have := l.out.Next(&frame)
+		src := &silence
+		if have {
+			src = &frame
 		}
-		payload = audio.EncodeUlaw(payload[:0], frame[:])
-		pkt.Timestamp = ts0 + uint32(n*audio.FrameSamples)
+		payload = audio.EncodeUlaw(payload[:0], src[:])
+		pkt.Timestamp = ts0 + uint32(pacer.Tick()*audio.FrameSamples)
 		pkt.Payload = payload
+		// Pacing as the wire sees it (one talk spurt: every gap after the
+		// first packet), on the monotonic clock, just before the write.
+		now := time.Now()
+		if !pkt.Marker {
+			l.metrics.SendInterval(now.Sub(last))
+		}
+		last = now
+		if have {
+			if d, ok := l.out.Replied(gen, now); ok {
+				l.metrics.DTMFReply(d)
+			}
+		}
 		if err := l.track.WriteRTP(&pkt); err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
 				return
@@ -273,88 +269,10 @@ func (l *Leg) sendLoop() {
 			l.log.Debug("rtp send", "error", err)
 		} else {
 			l.pktsOut.Add(1)
+			l.metrics.PacketOut()
 		}
 		pkt.Marker = false
 		pkt.SequenceNumber++
-		n++
-	}
-}
-
-// nextItem takes the next frame of the current Play without waiting,
-// completing flush markers and dropping frames of aborted Plays.
-func (l *Leg) nextItem() *sendItem {
-	for {
-		select {
-		case q := <-l.sendQ:
-			if q.flush != nil {
-				close(q.flush)
-				continue
-			}
-			if q.gen != l.playGen.Load() {
-				continue
-			}
-			return &q
-		default:
-			return nil
-		}
-	}
-}
-
-// play implements Leg.Play: it pulls frames from src and queues them for
-// the sender, which paces them.
-func (l *Leg) play(ctx context.Context, ended <-chan struct{}, src telephony.FrameSource) error {
-	select {
-	case l.playSem <- struct{}{}:
-		defer func() { <-l.playSem }()
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-ended:
-		return telephony.ErrLegClosed
-	}
-	gen := l.playGen.Add(1)
-	abort := func(err error) error {
-		l.playGen.Add(1) // the sender drops what is still queued
-		return err
-	}
-	it := sendItem{gen: gen}
-	for {
-		if err := ctx.Err(); err != nil {
-			return abort(err)
-		}
-		err := src.ReadFrame(&it.frame)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return abort(fmt.Errorf("webrtcgw: play: %w", err))
-		}
-		if err := l.enqueue(ctx, ended, it); err != nil {
-			return abort(err)
-		}
-	}
-	// Return when the last frame has gone out, so a hangup right after
-	// Play does not clip the end of the prompt.
-	flush := make(chan struct{})
-	if err := l.enqueue(ctx, ended, sendItem{gen: gen, flush: flush}); err != nil {
-		return abort(err)
-	}
-	select {
-	case <-flush:
-		return nil
-	case <-ctx.Done():
-		return abort(ctx.Err())
-	case <-ended:
-		return telephony.ErrLegClosed
-	}
-}
-
-func (l *Leg) enqueue(ctx context.Context, ended <-chan struct{}, it sendItem) error {
-	select {
-	case l.sendQ <- it:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-ended:
-		return telephony.ErrLegClosed
+		pacer.Next()
 	}
 }

@@ -1,4 +1,4 @@
-package sipgw
+package jitter
 
 import (
 	"context"
@@ -20,14 +20,14 @@ func frameOf(v int16) []int16 {
 }
 
 // newReader is a jitter buffer whose reader attached at its start.
-func newReader(start time.Time) *jitterBuffer {
-	j := newJitterBuffer(start)
+func newReader(start time.Time) *Buffer {
+	j := New(start)
 	j.attach(start)
 	return j
 }
 
 // readAt reads one frame at now, failing if none is due.
-func readAt(t *testing.T, j *jitterBuffer, now time.Time) audio.Frame {
+func readAt(t *testing.T, j *Buffer, now time.Time) audio.Frame {
 	t.Helper()
 	var f audio.Frame
 	if wait, ok := j.tryRead(now, &f); !ok {
@@ -51,10 +51,10 @@ func TestJitterBufferReordersAndFillsGaps(t *testing.T) {
 	}
 	// First packet at 41 ms anchors at frame 2 (ts 5000). Packets for
 	// frames 3 and 4 arrive swapped; frame 5 is lost; frame 6 arrives.
-	j.push(ms(41), 7, 5000, frameOf(2))
-	j.push(ms(81), 7, 5000+2*160, frameOf(4))
-	j.push(ms(82), 7, 5000+160, frameOf(3))
-	j.push(ms(121), 7, 5000+4*160, frameOf(6))
+	j.Push(ms(41), 7, 5000, frameOf(2))
+	j.Push(ms(81), 7, 5000+2*160, frameOf(4))
+	j.Push(ms(82), 7, 5000+160, frameOf(3))
+	j.Push(ms(121), 7, 5000+4*160, frameOf(6))
 
 	if got := readAt(t, j, ms(40+60)); got != (audio.Frame{}) { // frame 1: nothing was sent
 		t.Fatalf("frame 1 = %d, want silence", got[0])
@@ -75,8 +75,8 @@ func TestJitterBufferReordersAndFillsGaps(t *testing.T) {
 		t.Fatalf("frame 6 = %d", got[0])
 	}
 	// A packet for frame 5 arriving now is late and dropped.
-	j.push(ms(185), 7, 5000+3*160, frameOf(5))
-	if late, _ := j.stats(); late != 1 {
+	j.Push(ms(185), 7, 5000+3*160, frameOf(5))
+	if late := j.Stats().Late; late != 1 {
 		t.Errorf("late = %d, want 1", late)
 	}
 }
@@ -89,8 +89,8 @@ func TestJitterBufferSplitsOddPacketSizes(t *testing.T) {
 	for i := range pkt {
 		pkt[i] = int16(i + 1)
 	}
-	j.push(t0, 1, 0, pkt)
-	j.push(t0.Add(30*time.Millisecond), 1, 240, pkt)
+	j.Push(t0, 1, 0, pkt)
+	j.Push(t0.Add(30*time.Millisecond), 1, 240, pkt)
 	a := readAt(t, j, t0.Add(31*time.Millisecond))
 	b := readAt(t, j, t0.Add(31*time.Millisecond))
 	c := readAt(t, j, t0.Add(61*time.Millisecond))
@@ -102,20 +102,20 @@ func TestJitterBufferSplitsOddPacketSizes(t *testing.T) {
 func TestJitterBufferResyncsOnNewStream(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	j := newReader(t0)
-	j.push(t0, 1, 1000, frameOf(1))
+	j.Push(t0, 1, 1000, frameOf(1))
 	if got := readAt(t, j, t0.Add(time.Millisecond)); got[0] != 1 {
 		t.Fatalf("frame 0 = %d", got[0])
 	}
 	// The sender restarts with a timestamp 1 h away, then a new SSRC.
-	j.push(t0.Add(20*time.Millisecond), 1, 1000+8000*3600, frameOf(2))
+	j.Push(t0.Add(20*time.Millisecond), 1, 1000+8000*3600, frameOf(2))
 	if got := readAt(t, j, t0.Add(21*time.Millisecond)); got[0] != 2 {
 		t.Fatalf("after timestamp jump: frame = %d, want 2", got[0])
 	}
-	j.push(t0.Add(40*time.Millisecond), 99, 5, frameOf(3))
+	j.Push(t0.Add(40*time.Millisecond), 99, 5, frameOf(3))
 	if got := readAt(t, j, t0.Add(41*time.Millisecond)); got[0] != 3 {
 		t.Fatalf("after SSRC change: frame = %d, want 3", got[0])
 	}
-	if _, resyncs := j.stats(); resyncs != 1 {
+	if resyncs := j.Stats().Resyncs; resyncs != 1 {
 		t.Errorf("resyncs = %d, want 1", resyncs)
 	}
 }
@@ -124,14 +124,14 @@ func TestJitterBufferReaderFarBehindSkipsAhead(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	j := newReader(t0)
 	now := t0.Add(5 * time.Second)
-	j.push(now, 1, 0, frameOf(9))
+	j.Push(now, 1, 0, frameOf(9))
 	// The reader comes back after 5 s: it catches up at once through at
 	// most one ring of frames, not 5 s of stale silence.
 	for n := 1; ; n++ {
-		if got := readAt(t, j, now.Add(jbDelay+audio.FrameDuration)); got[0] == 9 {
+		if got := readAt(t, j, now.Add(Delay+audio.FrameDuration)); got[0] == 9 {
 			break
 		}
-		if n > jbFrames {
+		if n > Frames {
 			t.Fatalf("still behind after %d frames", n)
 		}
 	}
@@ -145,19 +145,19 @@ func TestJitterBufferReadWakesAndCloses(t *testing.T) {
 	defer cancel()
 	got := make(chan error, 1)
 	var f audio.Frame
-	go func() { got <- j.read(ctx, nil, &f) }()
-	j.push(time.Now(), 1, 0, frameOf(5))
+	go func() { got <- j.Read(ctx, nil, &f) }()
+	j.Push(time.Now(), 1, 0, frameOf(5))
 	if err := <-got; err != nil || f[0] != 5 {
 		t.Fatalf("read = %v, frame %d; want the pushed frame", err, f[0])
 	}
 	closed := make(chan struct{})
 	close(closed)
-	if err := j.read(ctx, closed, &f); !errors.Is(err, telephony.ErrLegClosed) {
+	if err := j.Read(ctx, closed, &f); !errors.Is(err, telephony.ErrLegClosed) {
 		t.Fatalf("read on a closed leg = %v", err)
 	}
 	cancelled, stop := context.WithCancel(ctx)
 	stop()
-	if err := j.read(cancelled, nil, &f); !errors.Is(err, context.Canceled) {
+	if err := j.Read(cancelled, nil, &f); !errors.Is(err, context.Canceled) {
 		t.Fatalf("read with a cancelled ctx = %v", err)
 	}
 }
@@ -168,14 +168,14 @@ func TestJitterBufferReadWakesAndCloses(t *testing.T) {
 // begins at the present, not a ring's worth in the past.
 func TestJitterBufferKeepsNothingUntilRead(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	j := newJitterBuffer(t0)
+	j := New(t0)
 	for k := range 100 {
 		at := t0.Add(time.Duration(k) * audio.FrameDuration)
-		if pos := j.push(at, 1, uint32(k*audio.FrameSamples), frameOf(1)); pos != int64(k*audio.FrameSamples) {
+		if pos := j.Push(at, 1, uint32(k*audio.FrameSamples), frameOf(1)); pos != int64(k*audio.FrameSamples) {
 			t.Fatalf("packet %d placed at %d", k, pos)
 		}
 	}
-	if j.slots != nil {
+	if j.Listening() {
 		t.Fatal("the ring was allocated without a reader")
 	}
 	now := t0.Add(100 * audio.FrameDuration)
@@ -186,7 +186,7 @@ func TestJitterBufferKeepsNothingUntilRead(t *testing.T) {
 	if j.slots == nil || j.readIdx != 100 {
 		t.Fatalf("after the first read: ring %v, readIdx %d, want 100", j.slots != nil, j.readIdx)
 	}
-	j.push(now, 1, 100*audio.FrameSamples, frameOf(7))
+	j.Push(now, 1, 100*audio.FrameSamples, frameOf(7))
 	if got := readAt(t, j, now.Add(time.Millisecond)); got[0] != 7 {
 		t.Errorf("first frame read = %d, want the present one (7)", got[0])
 	}
