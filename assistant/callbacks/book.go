@@ -54,6 +54,7 @@ if not same then
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[12])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
 if fromCall then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[7]) end
 return 1
 `)
@@ -143,7 +144,7 @@ func (s *Service) store(ctx context.Context, cb Callback) (Callback, error) {
 	slotTTL := ttlMillis(slot.Add(slotKeyTTL).Sub(now))
 	recordTTL := ttlMillis(cb.At.Add(s.cfg.Retention).Sub(now))
 	for range maxTries {
-		keys := []string{newRec, s.dueKey(), newSlot, newRec, newRec, newSlot}
+		keys := []string{newRec, s.dueKey(), newSlot, newRec, newRec, newSlot, s.allKey()}
 		args := []any{
 			cb.ID, data, cb.At.Unix(), s.cfg.Capacity, slotTTL,
 			"0", ttlMillis(s.cfg.Horizon + callKeyTTL), "", "0", "", "",
@@ -253,10 +254,23 @@ func (s *Service) Update(ctx context.Context, id string, f func(*Callback)) erro
 	return nil
 }
 
-// List returns the scheduled callbacks with From <= At < to, in time
-// order. Entries whose record has expired are dropped from the due set.
+// List returns the callbacks still waiting to be dialled (in the due
+// set) with from <= At < to, in time order. Entries whose record has
+// expired are dropped from the due set.
 func (s *Service) List(ctx context.Context, from, to time.Time) ([]Callback, error) {
-	ids, err := s.rdb.ZRangeByScore(ctx, s.dueKey(), &redis.ZRangeBy{
+	return s.list(ctx, s.dueKey(), from, to)
+}
+
+// ListAll returns every callback booked with from <= At < to, whatever
+// its status (scheduled, claimed, dialling, retry, done, failed,
+// replaced), in time order, until its record expires (Retention after
+// its time).
+func (s *Service) ListAll(ctx context.Context, from, to time.Time) ([]Callback, error) {
+	return s.list(ctx, s.allKey(), from, to)
+}
+
+func (s *Service) list(ctx context.Context, index string, from, to time.Time) ([]Callback, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, index, &redis.ZRangeBy{
 		Min: fmt.Sprint(from.Unix()),
 		Max: "(" + fmt.Sprint(to.Unix()),
 	}).Result()
@@ -289,7 +303,7 @@ func (s *Service) List(ctx context.Context, from, to time.Time) ([]Callback, err
 		out = append(out, cb)
 	}
 	if len(gone) > 0 {
-		if err := s.rdb.ZRem(ctx, s.dueKey(), gone...).Err(); err != nil {
+		if err := s.rdb.ZRem(ctx, index, gone...).Err(); err != nil {
 			return nil, fmt.Errorf("callbacks: list: prune: %w", err)
 		}
 	}

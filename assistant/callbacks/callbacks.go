@@ -7,6 +7,7 @@
 //
 //	<prefix>callback:<id>            callback record (JSON), expires Retention after its time
 //	<prefix>callbacks:due            zset of scheduled callback ids, score = unix seconds of At
+//	<prefix>callbacks:all            zset of every booked callback id (any status), score = unix seconds of At
 //	<prefix>callbacks:slot:<unix>    bookings in the slot starting at <unix> seconds; expires a day after it
 //	<prefix>callbacks:call:<call id> id of the booking made from that call (rebooking replaces it)
 //
@@ -35,6 +36,7 @@ var _ dialogs.Callbacks = (*Service)(nil)
 const (
 	KeyCallback = "callback:"       // + id
 	KeyDue      = "callbacks:due"   // zset id → unix seconds
+	KeyAll      = "callbacks:all"   // zset id → unix seconds of every booking, for listing
 	KeySlot     = "callbacks:slot:" // + unix seconds of the slot start
 	KeyCall     = "callbacks:call:" // + call id
 )
@@ -166,6 +168,7 @@ func (s *Service) Location() *time.Location { return s.cfg.Hours.Location() }
 
 func (s *Service) recordKey(id string) string { return s.prefix + KeyCallback + id }
 func (s *Service) dueKey() string             { return s.prefix + KeyDue }
+func (s *Service) allKey() string             { return s.prefix + KeyAll }
 func (s *Service) callKey(id string) string   { return s.prefix + KeyCall + id }
 func (s *Service) slotKey(start time.Time) string {
 	return s.prefix + KeySlot + strconv.FormatInt(start.Unix(), 10)

@@ -20,7 +20,7 @@ import (
 // CallbackStore is what the callbacks API needs (assistant/callbacks.Service).
 type CallbackStore interface {
 	web.Scheduler
-	List(ctx context.Context, from, to time.Time) ([]callbacks.Callback, error)
+	ListAll(ctx context.Context, from, to time.Time) ([]callbacks.Callback, error)
 }
 
 var _ CallbackStore = (*callbacks.Service)(nil)
@@ -115,8 +115,8 @@ func listCallbacks(c echo.Context, opt CallbacksOptions) error {
 		}
 		limit = n
 	}
-	// Everything still in the schedule, overdue ones included, soonest first.
-	list, err := opt.Store.List(c.Request().Context(), time.Unix(0, 0), opt.Now().AddDate(1, 0, 0))
+	// Every booking still on record (dialled ones too), soonest first.
+	list, err := opt.Store.ListAll(c.Request().Context(), time.Unix(0, 0), opt.Now().AddDate(1, 0, 0))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "callback store unavailable").SetInternal(err)
 	}
@@ -125,7 +125,9 @@ func listCallbacks(c echo.Context, opt CallbacksOptions) error {
 		if len(out) == limit {
 			break
 		}
-		if status == "" || cb.Status == status {
+		// A booking replaced by a later one from the same call is history:
+		// listed only when asked for.
+		if cb.Status == status || (status == "" && cb.Status != callbacks.StatusReplaced) {
 			out = append(out, cb)
 		}
 	}

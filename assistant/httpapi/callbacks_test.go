@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"hotline/assistant/calendar"
 	"hotline/assistant/callbacks"
 	"hotline/assistant/redistest"
@@ -22,6 +24,14 @@ var cbNow = time.Date(2026, 11, 24, 10, 0, 0, 0, calendar.Warsaw())
 
 func callbacksServer(t testing.TB, capacity int) (*Server, *callbacks.Service) {
 	t.Helper()
+	srv, cbs, _, _ := callbacksServerOn(t, capacity)
+	return srv, cbs
+}
+
+// callbacksServerOn is callbacksServer that also returns its Redis and key
+// prefix, for tests that play the dialer's part.
+func callbacksServerOn(t testing.TB, capacity int) (*Server, *callbacks.Service, redis.UniversalClient, string) {
+	t.Helper()
 	rdb, prefix := redistest.Real(t)
 	cbs, err := callbacks.New(rdb, prefix, callbacks.Config{Capacity: capacity, Now: func() time.Time { return cbNow }})
 	if err != nil {
@@ -29,7 +39,7 @@ func callbacksServer(t testing.TB, capacity int) (*Server, *callbacks.Service) {
 	}
 	srv := New(slog.New(slog.DiscardHandler))
 	srv.MountCallbacks(CallbacksOptions{Store: cbs, Tokens: []string{token}, Now: func() time.Time { return cbNow }})
-	return srv, cbs
+	return srv, cbs, rdb, prefix
 }
 
 func send(t testing.TB, s *Server, method, path, tok, body string) (int, string) {
@@ -54,7 +64,7 @@ func storedCallbacks(t testing.TB, cbs *callbacks.Service) []callbacks.Callback 
 }
 
 func TestCallbacksAPIPostAndList(t *testing.T) {
-	srv, cbs := callbacksServer(t, 5)
+	srv, cbs, rdb, prefix := callbacksServerOn(t, 5)
 	if code, _ := send(t, srv, http.MethodPost, "/api/v1/callbacks", "", `{}`); code != http.StatusUnauthorized {
 		t.Fatalf("without a token: %d", code)
 	}
@@ -93,6 +103,32 @@ func TestCallbacksAPIPostAndList(t *testing.T) {
 	}{
 		{"?status=scheduled", 200, 2}, {"?status=done", 200, 0}, {"?limit=1", 200, 1},
 		{"?status=bogus", 400, 0}, {"?limit=0", 400, 0}, {"?limit=x", 400, 0},
+	} {
+		code, out := send(t, srv, http.MethodGet, "/api/v1/callbacks"+tt.query, token, "")
+		list.Callbacks = nil
+		_ = json.Unmarshal([]byte(out), &list)
+		if code != tt.code || len(list.Callbacks) != tt.n {
+			t.Errorf("GET %s: %d with %d, want %d with %d", tt.query, code, len(list.Callbacks), tt.code, tt.n)
+		}
+	}
+
+	// A callback the dialer took out of the schedule and finished is
+	// still listed, under its new status.
+	ctx := context.Background()
+	all := storedCallbacks(t, cbs)
+	done := all[0].ID
+	if _, err := rdb.ZRem(ctx, prefix+callbacks.KeyDue, done).Result(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cbs.Update(ctx, done, func(cb *callbacks.Callback) { cb.Status = callbacks.StatusDone }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		query string
+		code  int
+		n     int
+	}{
+		{"", 200, 2}, {"?status=scheduled", 200, 1}, {"?status=done", 200, 1},
 	} {
 		code, out := send(t, srv, http.MethodGet, "/api/v1/callbacks"+tt.query, token, "")
 		list.Callbacks = nil

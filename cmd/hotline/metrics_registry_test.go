@@ -52,9 +52,9 @@ func (d *descRecorder) Unregister(c prometheus.Collector) bool { return d.reg.Un
 // dashboard is the part of a Grafana dashboard the test reads.
 type dashboard struct {
 	Panels []struct {
-		ID      int    `json:"id"`
-		Type    string `json:"type"`
-		Title   string `json:"title"`
+		ID      int                      `json:"id"`
+		Type    string                   `json:"type"`
+		Title   string                   `json:"title"`
 		GridPos struct{ H, W, X, Y int } `json:"gridPos"`
 		Targets []struct {
 			Expr  string `json:"expr"`
