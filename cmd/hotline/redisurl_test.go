@@ -59,8 +59,11 @@ func TestNewRedisClientForms(t *testing.T) {
 	// The configuration accepts the same forms.
 	for _, u := range []string{"redis+sentinel://s1:26379/0?master_name=x", "redis+cluster://n1:6379"} {
 		if _, err := configs.Load("", func(k string) (string, bool) {
-			if k == "HOTLINE_REDIS_URL" {
+			switch k {
+			case "HOTLINE_REDIS_URL":
 				return u, true
+			case "HOTLINE_REDIS_PREFIX": // a cluster needs a hash tag
+				return "{hotline}:", true
 			}
 			return "", false
 		}); err != nil {
