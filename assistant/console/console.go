@@ -11,7 +11,9 @@ package console
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -66,6 +68,9 @@ type Options struct {
 	LoginLimit   int           // failed logins per IP and per user within LoginWindow (5)
 	LoginWindow  time.Duration // 15 min
 	Logger       *slog.Logger
+	// ICEServers are the STUN/TURN URLs (webrtc.ice_servers) for the
+	// consultant's RTCPeerConnection; empty: host candidates only.
+	ICEServers []string
 }
 
 // Console serves the consultants' web console.
@@ -78,6 +83,8 @@ type Console struct {
 	log    *slog.Logger
 	users  map[string]User
 	pages  *template.Template
+	// iceJSON is the page's RTCConfiguration.iceServers (JSON).
+	iceJSON string
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -114,9 +121,13 @@ func New(rdb redis.UniversalClient, prefix string, q Queue, legs LegAcceptor, op
 	if err != nil {
 		return nil, err
 	}
+	ice, err := iceServersJSON(opt.ICEServers)
+	if err != nil {
+		return nil, err
+	}
 	return &Console{
 		rdb: rdb, prefix: prefix, q: q, legs: legs, opt: opt, log: opt.Logger,
-		users: users, pages: pages, clients: map[*client]struct{}{},
+		users: users, pages: pages, iceJSON: ice, clients: map[*client]struct{}{},
 	}, nil
 }
 
@@ -212,12 +223,35 @@ type pageData struct {
 	User        string
 	DisplayName string
 	Supervisor  bool
+	// ICEServers is RTCConfiguration.iceServers as JSON, for the page's
+	// RTCPeerConnection (a meta tag; the CSP allows no inline script).
+	ICEServers string
+}
+
+// iceServer is one RTCIceServer of the page's RTCConfiguration.
+type iceServer struct {
+	URLs []string `json:"urls"`
+}
+
+// iceServersJSON renders urls as RTCConfiguration.iceServers: one server
+// with every URL, or [] without any (host candidates only).
+func iceServersJSON(urls []string) (string, error) {
+	list := []iceServer{}
+	if len(urls) > 0 {
+		list = append(list, iceServer{URLs: urls})
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return "", fmt.Errorf("console: ICE servers: %w", err)
+	}
+	return string(b), nil
 }
 
 func (c *Console) consolePage(e echo.Context) error {
 	s := sess(e)
 	return c.render(e, http.StatusOK, "console.html", pageData{
 		CSRF: s.csrf, User: s.user.Name, DisplayName: s.user.DisplayName, Supervisor: s.user.Role == RoleSupervisor,
+		ICEServers: c.iceJSON,
 	})
 }
 

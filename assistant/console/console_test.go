@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -51,7 +52,8 @@ type rig struct {
 	acc *acceptor
 }
 
-func newRig(t *testing.T) *rig {
+// newRig starts a console on real Redis; ice are its STUN/TURN URLs.
+func newRig(t *testing.T, ice ...string) *rig {
 	t.Helper()
 	rdb, prefix := redistest.Real(t)
 	hours, err := calendar.ParseHours(time.UTC, "mon-sun 00:00-24:00")
@@ -70,7 +72,7 @@ func newRig(t *testing.T) *rig {
 			{Name: "ola", DisplayName: "Ola", PasswordHash: string(hash), Role: console.RoleConsultant},
 			{Name: "szef", DisplayName: "Szef", PasswordHash: string(hash), Role: console.RoleSupervisor},
 		},
-		LoginLimit: 3, LoginWindow: time.Minute,
+		LoginLimit: 3, LoginWindow: time.Minute, ICEServers: ice,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -431,5 +433,47 @@ func TestOnlyTheOfferedConsultantSeesAndAnswers(t *testing.T) {
 	case <-leg.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("consultant leg not hung up")
+	}
+}
+
+// TestPageCarriesICEServers: the console page hands the configured
+// STUN/TURN URLs to its RTCPeerConnection as RTCConfiguration.iceServers
+// (a meta tag: the CSP allows no inline script), [] without any.
+func TestPageCarriesICEServers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		urls []string
+		want string
+	}{
+		{"none", nil, `[]`},
+		{"stun and turn", []string{"stun:stun.example.com:3478", "turn:turn.example.com:3478?transport=udp"},
+			`[{"urls":["stun:stun.example.com:3478","turn:turn.example.com:3478?transport=udp"]}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newRig(t, tc.urls...).browser(t)
+			if code := b.login("ala", password); code != http.StatusSeeOther {
+				t.Fatalf("login = %d", code)
+			}
+			page := b.do("GET", "/console", "", nil)
+			m := regexp.MustCompile(`<meta name="ice-servers" content="([^"]*)">`).FindStringSubmatch(page.body)
+			if m == nil {
+				t.Fatalf("no ice-servers meta tag in the console page (%d)", page.code)
+			}
+			if got := html.UnescapeString(m[1]); got != tc.want {
+				t.Errorf("ice-servers = %s, want %s", got, tc.want)
+			}
+			var list []struct {
+				URLs []string `json:"urls"`
+			}
+			if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &list); err != nil {
+				t.Errorf("ice-servers is not JSON: %v", err)
+			}
+			// The script reads it for its RTCPeerConnection.
+			js := b.do("GET", "/console/static/console.js", "", nil)
+			if !strings.Contains(js.body, `meta[name="ice-servers"]`) ||
+				!strings.Contains(js.body, "new RTCPeerConnection({ iceServers: ICE_SERVERS })") {
+				t.Errorf("console.js (%d) does not use the page's ICE servers", js.code)
+			}
+		})
 	}
 }

@@ -30,10 +30,10 @@ func TestBaresipCallerKeysIn(t *testing.T) {
 	if err := os.MkdirAll(dump, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// baresip's aufile source ends the call when the file ends: 60 s of
+	// baresip's aufile source ends the call when the file ends: 100 s of
 	// near-silence keeps it on the line.
 	src := filepath.Join(dir, "silence.wav")
-	if err := os.WriteFile(src, audio.EncodeWAV(audio.Tone(300, -60, 60*8000, 8000), 8000, 1), 0o600); err != nil {
+	if err := os.WriteFile(src, audio.EncodeWAV(audio.Tone(300, -60, 100*8000, 8000), 8000, 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	sipPort, consPort := freeUDPPort(t), freeUDPPort(t)
@@ -61,7 +61,7 @@ rtp_ports 40000-40100
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-e", "/dial sip:hotline@"+s.sip)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -84,14 +84,16 @@ rtp_ports 40000-40100
 		cs := s.calls(t, "live")
 		return len(cs) == 1 && len(cs[0].Transcript) >= 4
 	}, "the call to be answered")
-	// baresip ends a digit only when the next key comes: one trailing key.
+	// The caller keys while the notices play (no key interrupts them): the
+	// keys wait for the case number question. baresip ends a digit only
+	// when the next key comes: one trailing key.
 	for _, k := range debtorKeys + "*" {
 		if _, err := cons.Write([]byte{byte(k)}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(250 * time.Millisecond) // key pacing of a person on a keypad
 	}
-	waitFor(t, 30*time.Second, func() bool {
+	waitFor(t, noticesPlay+30*time.Second, func() bool {
 		cs := s.calls(t, "live")
 		return len(cs) == 1 && strings.Contains(transcriptText(cs[0].Transcript), "Wierzycielem jest")
 	}, "the debt report")

@@ -124,6 +124,7 @@ func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcg
 	con, err := console.New(a.rdb, a.cfg.Redis.Prefix, a.queue, legs, console.Options{
 		Users: users, SessionTTL: c.SessionTTL, CookieSecure: c.CookieSecure,
 		LoginLimit: c.LoginLimit, LoginWindow: c.LoginWindow, Logger: a.log,
+		ICEServers: a.cfg.WebRTC.ICEServers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -54,7 +54,7 @@ func TestLogsOfAFullSIPCallHoldNoPII(t *testing.T) {
 			in := startInstance(t, "HOTLINE_LOG_LEVEL=debug", "HOTLINE_LOG_FORMAT="+format,
 				"HOTLINE_CALLBACKS_HOURS=mon-sun 00:00-24:00; hol 00:00-24:00")
 			// debt (1), payments (2), then a callback in the first slot (3, 1).
-			body := rfc4733Keys(debtorKeys) + pause(listenToDebt) + rfc4733Keys("2") + pause(listenToDebt) +
+			body := pause(noticesPlay) + rfc4733Keys(debtorKeys) + pause(listenToDebt) + rfc4733Keys("2") + pause(listenToDebt) +
 				rfc4733Keys("31") + pause(5*time.Second)
 			runSipp(t, in.served(), fromDemoPhone(t, callerScenario(t, body, 2)))
 			poll(t, 15*time.Second, "the call to end", func() bool { return len(in.calls(t, "ended")) == 1 })

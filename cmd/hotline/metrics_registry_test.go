@@ -234,3 +234,45 @@ func TestMetricsWiredToServices(t *testing.T) {
 		t.Errorf("callbacks due at 15:00 = %v, want 1", v)
 	}
 }
+
+// TestOutboundAttemptOnMetrics: `hotline serve` with the dialer on is
+// asked to dial a case whose trunk never answers; /metrics then counts
+// the one-off attempt under its outcome, the dialer has no call in
+// flight any more and the due work reads 0.
+func TestOutboundAttemptOnMetrics(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, outboundEnv(freeUDPPort(t), openWindow)...)
+	dialNow(t, s.http, "12345678")
+
+	attempts := func(m map[string]float64) (n float64, outcome string) {
+		for series, v := range m {
+			if strings.HasPrefix(series, `hotline_outbound_attempts_total{kind="manual",`) {
+				n += v
+				outcome = series
+			}
+		}
+		return n, outcome
+	}
+	var m map[string]float64
+	deadline := time.Now().Add(60 * time.Second) // the 10 s ring timeout, on a busy host
+	for {
+		m = scrape(t, s.http)
+		if n, _ := attempts(m); n >= 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling a real server's dialer
+	}
+	n, series := attempts(m)
+	if n != 1 {
+		t.Fatalf("manual attempts on /metrics = %v, want 1", n)
+	}
+	if !strings.Contains(series, `outcome="no-answer"`) && !strings.Contains(series, `outcome="failed"`) {
+		t.Errorf("an unanswered dial counted as %s", series)
+	}
+	if v, ok := m[`hotline_outbound_calls_in_flight`]; !ok || v != 0 {
+		t.Errorf("calls in flight after the attempt = %v (present %v)", v, ok)
+	}
+	if v, ok := m[`hotline_outbound_due{kind="attempt"}`]; !ok || v != 0 {
+		t.Errorf("attempts due = %v (present %v): the retry is due later", v, ok)
+	}
+}

@@ -18,7 +18,7 @@ func TestMetricsEndpointAfterACall(t *testing.T) {
 	needTool(t, "sipp")
 	s := startServe(t)
 	keys := "12345678#" + "02011980"
-	runSipp(t, s, callerScenario(t, rfc4733Keys(keys)+pause(2*time.Second), 2), "-rtp_echo")
+	runSipp(t, s, callerScenario(t, pause(noticesPlay)+rfc4733Keys(keys)+pause(2*time.Second), 2), "-rtp_echo")
 	s.waitEnded(t)
 
 	var m map[string]float64

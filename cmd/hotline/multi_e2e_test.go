@@ -10,7 +10,7 @@ import (
 )
 
 // callbackKeys: after the debt, 3 (callback) and 1 (the first slot offered).
-var callbackKeys = rfc4733Keys(debtorKeys) + pause(listenToDebt) + rfc4733Keys("31") + pause(6*time.Second)
+var callbackKeys = pause(noticesPlay) + rfc4733Keys(debtorKeys) + pause(listenToDebt) + rfc4733Keys("31") + pause(6*time.Second)
 
 // TestTwoInstancesShareOneRedis: two `hotline serve` processes on one
 // redis-server (a prefix of their own); a debtor calls each, and each

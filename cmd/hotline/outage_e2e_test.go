@@ -128,14 +128,14 @@ func TestSIPCallSurvivesARedisOutage(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
 	}
 	in := startInstance(t, append(env, "HOTLINE_LOG_LEVEL=debug")...)
-	body := rfc4733Keys("12345678#02011980") + pause(9*time.Second) + // verified; the menu plays
+	body := pause(noticesPlay) + rfc4733Keys("12345678#02011980") + pause(9*time.Second) + // verified; the menu plays
 		rfc4733Keys("1") + pause(12*time.Second) + // Redis is down: the apology and the options
 		rfc4733Keys("1") + pause(4*time.Second) + // Redis is back: try again → the menu
 		rfc4733Keys("1") + pause(listenToDebt) // the debt
 	call := startSipp(t, in.sip, callerScenario(t, body, 2))
 
 	verified := regexp.MustCompile(`msg=turn .*phase=menu`)
-	poll(t, 30*time.Second, "the caller to verify", func() bool { return verified.MatchString(in.logs.String()) })
+	poll(t, noticesPlay+30*time.Second, "the caller to verify", func() bool { return verified.MatchString(in.logs.String()) })
 	srv.Kill()
 	poll(t, 20*time.Second, "the outage turn", func() bool { return strings.Contains(in.logs.String(), "case data unreachable") })
 	srv.Start()

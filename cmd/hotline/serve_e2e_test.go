@@ -192,6 +192,12 @@ const debtorKeys = "12345678#" + "02011980" + "1"
 // listenToDebt is how long the caller stays on the line after the keys.
 const listenToDebt = 14 * time.Second
 
+// noticesPlay covers the greeting and the two mandatory notices with the
+// built-in voice (1.8 s + 7.6 s + 24.8 s). No key interrupts the notices,
+// so the callers of these tests start keying after them, when the case
+// number question begins, as a caller who listens does.
+const noticesPlay = 35 * time.Second
+
 // callerScenario writes a sipp UAC scenario from the template with body
 // between the ACK and the BYE.
 func callerScenario(t *testing.T, body string, byeCSeq int) string {
@@ -219,8 +225,11 @@ func pause(d time.Duration) string {
 	return fmt.Sprintf("  <pause milliseconds=\"%d\"/>\n", d.Milliseconds())
 }
 
-// rfc4733Body keys with sipp's pcaps (PT 101), then listens.
-func rfc4733Body(keys string) string { return rfc4733Keys(keys) + pause(listenToDebt) }
+// rfc4733Body listens to the notices, keys with sipp's pcaps (PT 101),
+// then listens.
+func rfc4733Body(keys string) string {
+	return pause(noticesPlay) + rfc4733Keys(keys) + pause(listenToDebt)
+}
 
 // rfc4733Keys keys with sipp's pcaps (PT 101). A new play_pcap_audio
 // aborts the previous one, hence the pauses.
@@ -240,7 +249,7 @@ func rfc4733Keys(keys string) string {
 // infoBody keys with SIP INFO (application/dtmf-relay); it returns the
 // body and the CSeq left for the BYE.
 func infoBody(keys string) (string, int) {
-	b := pause(300 * time.Millisecond)
+	b := pause(noticesPlay)
 	cseq := 2
 	for _, k := range keys {
 		b += fmt.Sprintf(`  <send retrans="500">
@@ -284,7 +293,7 @@ func inbandBody(t *testing.T, keys string) string {
 	t.Helper()
 	const rate = 8000
 	ms := func(d int) int { return rate * d / 1000 }
-	pcm := audio.Silence(ms(1000))
+	pcm := audio.Silence(int(noticesPlay.Seconds()) * rate)
 	for _, k := range keys {
 		f := dtmfFreqs[k]
 		tone := audio.Tone(f[0], -9, ms(120), rate)
@@ -420,7 +429,7 @@ func TestSIPTransferByRefer(t *testing.T) {
 	s := startServe(t,
 		"HOTLINE_CONSULTANTS_HOURS=mon-sun 00:00-24:00; hol 00:00-24:00",
 		"HOTLINE_SIP_TRANSFER_MODE=refer", "HOTLINE_SIP_TRANSFER_TARGET=sip:queue@127.0.0.1")
-	runSipp(t, s, scenarioFrom(t, "sipp_refer.xml.tmpl", rfc4733Keys("12345678#"+"02011980"+"0"), 0))
+	runSipp(t, s, scenarioFrom(t, "sipp_refer.xml.tmpl", pause(noticesPlay)+rfc4733Keys("12345678#"+"02011980"+"0"), 0))
 	call := s.waitEnded(t)
 	if call.Verification != "verified" || call.Termination != "transferred:caller_request" {
 		t.Fatalf("call = %+v", call)

@@ -10,6 +10,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/telemetry"
+	"hotline/telephony/telemetry/telemetrytest"
 )
 
 // TestMetricsOfACall: a real call through the gateway moves its metrics:
@@ -115,49 +116,15 @@ func TestMetricsOfACall(t *testing.T) {
 // metric finds the series of name with exactly the given label pairs.
 func metric(t *testing.T, g prometheus.Gatherer, name string, labels ...string) *dto.Metric {
 	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		want[labels[i]] = labels[i+1]
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) != len(want) {
-				continue
-			}
-			for _, lp := range m.GetLabel() {
-				if want[lp.GetName()] != lp.GetValue() {
-					continue next
-				}
-			}
-			return m
-		}
-	}
-	return nil
+	return telemetrytest.Series(t, g, name, labels...)
 }
 
 func counterValue(t *testing.T, g prometheus.Gatherer, name string, labels ...string) float64 {
 	t.Helper()
-	m := metric(t, g, name, labels...)
-	if m == nil {
-		t.Errorf("no series %s%v", name, labels)
-		return 0
-	}
-	return m.GetCounter().GetValue()
+	return telemetrytest.Counter(t, g, name, labels...)
 }
 
 func histogram(t *testing.T, g prometheus.Gatherer, name string) *dto.Histogram {
 	t.Helper()
-	m := metric(t, g, name, "leg", "sip")
-	if m == nil {
-		t.Fatalf("no series %s{leg=sip}", name)
-	}
-	return m.GetHistogram()
+	return telemetrytest.Histogram(t, g, name, "leg", "sip")
 }

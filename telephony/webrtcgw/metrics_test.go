@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/telemetry"
+	"hotline/telephony/telemetry/telemetrytest"
 )
 
 // TestMetricsOfACall: a pion-to-pion call through the gateway moves its
@@ -35,7 +35,7 @@ func TestMetricsOfACall(t *testing.T) {
 
 	active := func() float64 {
 		t.Helper()
-		m := series(t, reg, "hotline_calls_active", "direction", "inbound", "leg", "webrtc")
+		m := telemetrytest.Series(t, reg, "hotline_calls_active", "direction", "inbound", "leg", "webrtc")
 		if m == nil {
 			t.Fatal("no calls_active series")
 		}
@@ -45,7 +45,7 @@ func TestMetricsOfACall(t *testing.T) {
 		t.Errorf("calls_active during the call = %v, want 1", n)
 	}
 	// Both sides send audio once connected; let some flow.
-	for deadline := time.Now().Add(10 * time.Second); counter(t, reg, "hotline_rtp_packets_total", "leg", "webrtc", "dir", "in") < 10; {
+	for deadline := time.Now().Add(10 * time.Second); telemetrytest.Counter(t, reg, "hotline_rtp_packets_total", "leg", "webrtc", "dir", "in") < 10; {
 		if time.Now().After(deadline) {
 			t.Fatal("no RTP reached the gateway")
 		}
@@ -71,26 +71,26 @@ func TestMetricsOfACall(t *testing.T) {
 		{"hotline_rtp_packets_total", []string{"leg", "webrtc", "dir", "in"}, 10, 1e6},
 		{"hotline_rtp_packets_total", []string{"leg", "webrtc", "dir", "out"}, 10, 1e6},
 	} {
-		if got := counter(t, reg, tc.name, tc.labels...); got < tc.min || got > tc.max {
+		if got := telemetrytest.Counter(t, reg, tc.name, tc.labels...); got < tc.min || got > tc.max {
 			t.Errorf("%s%v = %v, want %v..%v", tc.name, tc.labels, got, tc.min, tc.max)
 		}
 	}
-	if m := series(t, reg, "hotline_rtp_lost_packets_total", "leg", "webrtc"); m != nil && m.GetCounter().GetValue() > 5 {
+	if m := telemetrytest.Series(t, reg, "hotline_rtp_lost_packets_total", "leg", "webrtc"); m != nil && m.GetCounter().GetValue() > 5 {
 		t.Errorf("%v packets lost on loopback", m.GetCounter().GetValue())
 	}
-	reply := histogram(t, reg, "hotline_dtmf_reply_latency_seconds")
+	reply := telemetrytest.Histogram(t, reg, "hotline_dtmf_reply_latency_seconds", "leg", "webrtc")
 	if reply.GetSampleCount() != 1 || reply.GetSampleSum() <= 0 || reply.GetSampleSum() > 1 {
 		t.Errorf("dtmf reply latency: %d samples, sum %vs; want one under 1 s", reply.GetSampleCount(), reply.GetSampleSum())
 	}
-	send := histogram(t, reg, "hotline_rtp_send_interval_seconds")
-	out := counter(t, reg, "hotline_rtp_packets_total", "leg", "webrtc", "dir", "out")
+	send := telemetrytest.Histogram(t, reg, "hotline_rtp_send_interval_seconds", "leg", "webrtc")
+	out := telemetrytest.Counter(t, reg, "hotline_rtp_packets_total", "leg", "webrtc", "dir", "out")
 	if n := float64(send.GetSampleCount()); n < out-2 || n > out {
 		t.Errorf("%v send intervals for %v packets sent", n, out)
 	}
 	if mean := send.GetSampleSum() / float64(send.GetSampleCount()); mean < 0.018 || mean > 0.022 {
 		t.Errorf("mean send interval %.4fs, want 20 ms", mean)
 	}
-	if jit := histogram(t, reg, "hotline_rtp_jitter_seconds"); jit.GetSampleCount() != 1 {
+	if jit := telemetrytest.Histogram(t, reg, "hotline_rtp_jitter_seconds", "leg", "webrtc"); jit.GetSampleCount() != 1 {
 		t.Errorf("jitter sampled %d times, want once per call", jit.GetSampleCount())
 	}
 }
@@ -107,7 +107,7 @@ func TestMetricsOfAnAcceptedLeg(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.answer(ans)
-	if m := series(t, reg, "hotline_calls_active", "direction", "outbound", "leg", "webrtc"); m == nil || m.GetGauge().GetValue() != 1 {
+	if m := telemetrytest.Series(t, reg, "hotline_calls_active", "direction", "outbound", "leg", "webrtc"); m == nil || m.GetGauge().GetValue() != 1 {
 		t.Fatalf("calls_active{outbound} = %v, want 1", m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -115,60 +115,10 @@ func TestMetricsOfAnAcceptedLeg(t *testing.T) {
 	if err := leg.Hangup(ctx, telephony.CauseTransferred); err != nil {
 		t.Fatal(err)
 	}
-	if got := counter(t, reg, "hotline_calls_total", "direction", "outbound", "leg", "webrtc", "cause", "transferred"); got != 1 {
+	if got := telemetrytest.Counter(t, reg, "hotline_calls_total", "direction", "outbound", "leg", "webrtc", "cause", "transferred"); got != 1 {
 		t.Errorf("calls_total{outbound, transferred} = %v, want 1", got)
 	}
-	if m := series(t, reg, "hotline_calls_active", "direction", "outbound", "leg", "webrtc"); m.GetGauge().GetValue() != 0 {
+	if m := telemetrytest.Series(t, reg, "hotline_calls_active", "direction", "outbound", "leg", "webrtc"); m.GetGauge().GetValue() != 0 {
 		t.Errorf("calls_active{outbound} after hangup = %v, want 0", m.GetGauge().GetValue())
 	}
-}
-
-// series finds the series of name with exactly the given label pairs.
-func series(t *testing.T, g prometheus.Gatherer, name string, labels ...string) *dto.Metric {
-	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for i := 0; i+1 < len(labels); i += 2 {
-		want[labels[i]] = labels[i+1]
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			if len(m.GetLabel()) != len(want) {
-				continue
-			}
-			for _, lp := range m.GetLabel() {
-				if want[lp.GetName()] != lp.GetValue() {
-					continue next
-				}
-			}
-			return m
-		}
-	}
-	return nil
-}
-
-func counter(t *testing.T, g prometheus.Gatherer, name string, labels ...string) float64 {
-	t.Helper()
-	m := series(t, g, name, labels...)
-	if m == nil {
-		t.Errorf("no series %s%v", name, labels)
-		return 0
-	}
-	return m.GetCounter().GetValue()
-}
-
-func histogram(t *testing.T, g prometheus.Gatherer, name string) *dto.Histogram {
-	t.Helper()
-	m := series(t, g, name, "leg", "webrtc")
-	if m == nil {
-		t.Fatalf("no series %s{leg=webrtc}", name)
-	}
-	return m.GetHistogram()
 }

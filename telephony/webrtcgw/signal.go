@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,9 @@ type CandidateMessage struct {
 //	                  and our trickled candidates (CandidateMessage);
 //	                  from the page {"type":"hangup"} and its candidates
 //	                  (PageMessage).
+//	GET  /ice-servers {"iceServers": [{"urls": [...]}]}: the STUN/TURN
+//	                  servers of Config.ICEServers for the page's
+//	                  RTCPeerConnection (ICEConfig).
 //
 // The call id is 128 random bits and is the only key to the events of a
 // call (which carry the assistant's lines: amounts, dates), so it must be
@@ -89,6 +93,35 @@ type CandidateMessage struct {
 func (g *Gateway) Mount(grp *echo.Group) {
 	grp.POST("/offer", g.handleOffer)
 	grp.GET("/events/:id", g.handleEvents)
+	grp.GET("/ice-servers", g.handleICEServers)
+}
+
+// ICEConfig answers GET /ice-servers: the part of the browser's
+// RTCConfiguration the gateway decides. Without it a page's
+// RTCPeerConnection gathers host candidates only, and a caller behind NAT
+// reaches us only if our own candidates (srflx, relay) reach it.
+type ICEConfig struct {
+	ICEServers []ICEServer `json:"iceServers"`
+}
+
+// ICEServer is one RTCIceServer entry.
+type ICEServer struct {
+	URLs []string `json:"urls"`
+}
+
+// BrowserICEConfig is the ICEConfig for the STUN/TURN URLs urls (never
+// nil lists: the page passes iceServers straight to RTCPeerConnection).
+func BrowserICEConfig(urls []string) ICEConfig {
+	c := ICEConfig{ICEServers: []ICEServer{}}
+	if len(urls) > 0 {
+		c.ICEServers = append(c.ICEServers, ICEServer{URLs: slices.Clone(urls)})
+	}
+	return c
+}
+
+func (g *Gateway) handleICEServers(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.JSON(http.StatusOK, BrowserICEConfig(g.cfg.ICEServers))
 }
 
 func jsonError(c echo.Context, code int, msg string) error {

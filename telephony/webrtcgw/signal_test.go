@@ -180,3 +180,42 @@ func TestPageAssets(t *testing.T) {
 		}
 	}
 }
+
+// TestICEServersEndpoint: the page gets the configured STUN/TURN URLs in
+// RTCConfiguration's shape, and an empty list (not null) without any.
+func TestICEServersEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		urls []string
+		want string
+	}{
+		{"none", nil, `{"iceServers":[]}`},
+		{"stun and turn", []string{"stun:stun.example.com:3478", "turn:turn.example.com:3478"},
+			`{"iceServers":[{"urls":["stun:stun.example.com:3478","turn:turn.example.com:3478"]}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, base := startSignal(t, Config{ICEServers: tc.urls}, subtitler)
+			res, err := http.Get(base + "/webrtc/ice-servers")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || strings.TrimSpace(b.String()) != tc.want {
+				t.Errorf("GET /webrtc/ice-servers = %d %s, want %s", res.StatusCode, b.String(), tc.want)
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+	// The page asks for them before its RTCPeerConnection.
+	js, err := web.ReadFile("web/call.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(js, []byte("API + '/ice-servers'")) || !bytes.Contains(js, []byte("new RTCPeerConnection({ iceServers: hotline.iceServers })")) {
+		t.Error("call.js does not use /webrtc/ice-servers for its RTCPeerConnection")
+	}
+}

@@ -5,7 +5,9 @@
 // the ICE candidates of both sides (trickle ICE, RFC 8838: with STUN/TURN
 // gathering takes seconds, and the call need not wait for it). With
 // ?trickle=0 the page waits for gathering and sends a complete offer.
-// Keys go as RFC 4733 telephone-events through RTCDTMFSender.
+// Keys go as RFC 4733 telephone-events through RTCDTMFSender. The
+// STUN/TURN servers come from GET /webrtc/ice-servers (webrtc.ice_servers),
+// so a caller behind NAT gathers srflx/relay candidates too.
 // Hand-written, no dependencies.
 'use strict';
 
@@ -18,7 +20,7 @@
   const hotline = {
     state: 'idle', callId: '', subtitles: [], keys: '',
     serverRx: { rms: 0, lastRms: 0, packets: 0 }, cause: '',
-    trickle: TRICKLE, candidates: { sent: 0, received: 0 },
+    trickle: TRICKLE, candidates: { sent: 0, received: 0 }, iceServers: [],
   };
   window.hotline = hotline;
   // stats reports the call's audio as the browser sees it (for tests and
@@ -173,6 +175,19 @@
     });
   }
 
+  // iceServers fetches the server's STUN/TURN list; without it (an old
+  // server, a network error) the call still works on host candidates.
+  async function iceServers() {
+    try {
+      const res = await fetch(API + '/ice-servers', { cache: 'no-store' });
+      if (!res.ok) return [];
+      const body = await res.json();
+      return Array.isArray(body.iceServers) ? body.iceServers : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
   async function call() {
     showError('');
     showBanner('');
@@ -193,7 +208,8 @@
       });
       startMicMeter(stream);
       setState('connecting');
-      pc = new RTCPeerConnection();
+      hotline.iceServers = await iceServers();
+      pc = new RTCPeerConnection({ iceServers: hotline.iceServers });
       for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
       pc.ontrack = (e) => {
         ui.remote.srcObject = e.streams[0] || new MediaStream([e.track]);

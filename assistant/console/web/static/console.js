@@ -5,6 +5,17 @@
 'use strict';
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // STUN/TURN servers (webrtc.ice_servers) as RTCConfiguration.iceServers:
+  // without them a consultant behind NAT gathers host candidates only.
+  const ICE_SERVERS = (() => {
+    try {
+      const m = document.querySelector('meta[name="ice-servers"]');
+      const v = m ? JSON.parse(m.content) : [];
+      return Array.isArray(v) ? v : [];
+    } catch (_) {
+      return [];
+    }
+  })();
   const $ = (id) => document.getElementById(id);
 
   const REASONS = {
@@ -190,7 +201,7 @@
     setState('connecting', 'Łączenie…', 'Uruchamianie mikrofonu i połączenia głosowego.');
     try {
       st.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
-      const pc = new RTCPeerConnection({ iceServers: [] });
+      const pc = new RTCPeerConnection({ iceServers: ICE_SERVERS });
       st.pc = pc;
       st.stream.getTracks().forEach((t) => pc.addTrack(t, st.stream));
       pc.addEventListener('track', (e) => { $('remote-audio').srcObject = e.streams[0] || new MediaStream([e.track]); });
