@@ -16,6 +16,7 @@ import (
 // engine's turns and RTP both ways, next to the Go and process metrics.
 func TestMetricsEndpointAfterACall(t *testing.T) {
 	needTool(t, "sipp")
+	t.Parallel() // its own instance
 	s := startServe(t)
 	keys := "12345678#" + "02011980"
 	runSipp(t, s, callerScenario(t, pause(noticesPlay)+rfc4733Keys(keys)+pause(2*time.Second), 2), "-rtp_echo")

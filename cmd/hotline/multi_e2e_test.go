@@ -19,13 +19,14 @@ var callbackKeys = pause(noticesPlay) + rfc4733Keys(debtorKeys) + pause(listenTo
 // carried it.
 func TestTwoInstancesShareOneRedis(t *testing.T) {
 	needTool(t, "sipp")
+	t.Parallel() // its own instances and key prefix; the time is the callers'
 	_, prefix := realRedisWithDemoCases(t)
 	env := []string{"HOTLINE_REDIS_URL=redis://127.0.0.1:6379/0", "HOTLINE_REDIS_PREFIX=" + prefix,
 		"HOTLINE_CALLBACKS_HOURS=mon-sun 00:00-24:00; hol 00:00-24:00"}
 	a, b := startInstance(t, env...), startInstance(t, env...)
 	done := []<-chan error{
-		startSipp(t, a.sip, callerScenario(t, callbackKeys, 2)),
-		startSipp(t, b.sip, callerScenario(t, callbackKeys, 2)),
+		startSipp(t, a.sip, callerScenario(t, callbackKeys, 2), "-rtp_echo"),
+		startSipp(t, b.sip, callerScenario(t, callbackKeys, 2), "-rtp_echo"),
 	}
 	for _, d := range done {
 		if err := <-d; err != nil {

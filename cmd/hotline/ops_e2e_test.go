@@ -205,10 +205,10 @@ func startSipp(t *testing.T, target, scenario string, extra ...string) <-chan er
 	args := append([]string{target, "-sf", scenario, "-s", "hotline",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
-		"-m", "1", "-l", "1", "-nostdin", "-timeout", "90", "-timeout_error",
+		"-m", "1", "-l", "1", "-nostdin", "-timeout", "150", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 	}, extra...)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	errc := make(chan error, 1)
@@ -297,13 +297,14 @@ func writeScenario(t *testing.T, name, body string) string {
 // 429 (sip.max_calls=1).
 func TestDrainLetsLiveCallFinish(t *testing.T) {
 	needTool(t, "sipp")
+	t.Parallel() // its own instance and key prefix
 	rdb, prefix := realRedisWithDemoCases(t)
-	in := startInstance(t, "HOTLINE_SIP_DRAIN_TIMEOUT=60s", "HOTLINE_SIP_MAX_CALLS=1",
+	in := startInstance(t, "HOTLINE_SIP_DRAIN_TIMEOUT=120s", "HOTLINE_SIP_MAX_CALLS=1", // the call lasts a minute
 		"HOTLINE_REDIS_URL=redis://127.0.0.1:6379/0", "HOTLINE_REDIS_PREFIX="+prefix)
 	if code, body := in.get(t, "/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz before the call = %d %s", code, body)
 	}
-	live := startSipp(t, in.sip, callerScenario(t, rfc4733Body(debtorKeys), 2))
+	live := startSipp(t, in.sip, callerScenario(t, rfc4733Body(debtorKeys), 2), "-rtp_echo")
 	poll(t, 15*time.Second, "the call to be live", func() bool { return len(in.calls(t, "live")) == 1 })
 	if code, body := in.get(t, "/healthz"); code != http.StatusTooManyRequests || !strings.Contains(body, `"max_calls":1`) {
 		t.Fatalf("/healthz at the call limit = %d %s", code, body)

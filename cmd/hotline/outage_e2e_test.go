@@ -122,6 +122,7 @@ func (f writerFunc) Write(p []byte) (int, error) { f(p); return len(p), nil }
 // read through the API afterwards, holds all of it.
 func TestSIPCallSurvivesARedisOutage(t *testing.T) {
 	needTool(t, "sipp")
+	t.Parallel() // its own redis-server and instance
 	srv := redistest.StartServer(t, "--appendonly", "yes", "--appendfsync", "always")
 	env := []string{"HOTLINE_REDIS_URL=" + srv.URL(), "HOTLINE_REDIS_PREFIX=hotline:"}
 	if r := runHotline(t, env, "", "cases", "import", "../../configs/demo-cases.yaml"); r.code != 0 {
@@ -132,7 +133,7 @@ func TestSIPCallSurvivesARedisOutage(t *testing.T) {
 		rfc4733Keys("1") + pause(12*time.Second) + // Redis is down: the apology and the options
 		rfc4733Keys("1") + pause(4*time.Second) + // Redis is back: try again → the menu
 		rfc4733Keys("1") + pause(listenToDebt) // the debt
-	call := startSipp(t, in.sip, callerScenario(t, body, 2))
+	call := startSipp(t, in.sip, callerScenario(t, body, 2), "-rtp_echo")
 
 	verified := regexp.MustCompile(`msg=turn .*phase=menu`)
 	poll(t, noticesPlay+30*time.Second, "the caller to verify", func() bool { return verified.MatchString(in.logs.String()) })

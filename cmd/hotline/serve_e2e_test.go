@@ -149,10 +149,10 @@ func runSipp(t *testing.T, s *served, scenario string, extra ...string) {
 	args := append([]string{s.sip, "-sf", sf, "-s", "hotline",
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
-		"-m", "1", "-l", "1", "-nostdin", "-timeout", "90", "-timeout_error",
+		"-m", "1", "-l", "1", "-nostdin", "-timeout", "150", "-timeout_error",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 	}, extra...)
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
@@ -429,7 +429,7 @@ func TestSIPTransferByRefer(t *testing.T) {
 	s := startServe(t,
 		"HOTLINE_CONSULTANTS_HOURS=mon-sun 00:00-24:00; hol 00:00-24:00",
 		"HOTLINE_SIP_TRANSFER_MODE=refer", "HOTLINE_SIP_TRANSFER_TARGET=sip:queue@127.0.0.1")
-	runSipp(t, s, scenarioFrom(t, "sipp_refer.xml.tmpl", pause(noticesPlay)+rfc4733Keys("12345678#"+"02011980"+"0"), 0))
+	runSipp(t, s, scenarioFrom(t, "sipp_refer.xml.tmpl", pause(noticesPlay)+rfc4733Keys("12345678#"+"02011980"+"0"), 0), "-rtp_echo")
 	call := s.waitEnded(t)
 	if call.Verification != "verified" || call.Termination != "transferred:caller_request" {
 		t.Fatalf("call = %+v", call)
