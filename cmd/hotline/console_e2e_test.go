@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -282,20 +280,8 @@ func TestConsoleConsultantAnswersSIPCaller(t *testing.T) {
 // consultants' notes).
 func (s *served) call(t *testing.T, id string) httpapi.CallView {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+s.http+"/api/v1/calls/"+url.PathEscape(id), nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var v httpapi.CallView
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/v1/calls/%s: %s", id, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		t.Fatal(err)
-	}
+	getJSON(t, s.http, "/api/v1/calls/"+url.PathEscape(id), &v)
 	return v
 }
 
@@ -433,7 +419,7 @@ func TestConsoleBackToAssistantBooksCallback(t *testing.T) {
 	if !booked {
 		t.Errorf("no callback disclosed in the call: %+v\n%s", ended.Disclosures, transcriptText(ended.Transcript))
 	}
-	if cbs := s.callbacks(t); !slices.ContainsFunc(cbs, func(c callbacks.Callback) bool {
+	if cbs := callbackList(t, s.http); !slices.ContainsFunc(cbs, func(c callbacks.Callback) bool {
 		return c.CallID == callID && c.CaseNumber == "12345678" && c.Status == callbacks.StatusScheduled
 	}) {
 		t.Errorf("no scheduled callback stored for the call: %+v", cbs)
@@ -441,23 +427,6 @@ func TestConsoleBackToAssistantBooksCallback(t *testing.T) {
 	if notes := s.call(t, callID).Notes; len(notes) != 1 || notes[0].Text != note || notes[0].By != "konsultant" {
 		t.Errorf("notes in the call's record: %+v", notes)
 	}
-}
-
-// callbacks lists the stored callbacks through the API.
-func (s *served) callbacks(t *testing.T) []callbacks.Callback {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+s.http+"/api/v1/callbacks", nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Callbacks []callbacks.Callback }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Callbacks
 }
 
 // TestConsoleQueueTimeoutOffersCallback (acceptance 3): nobody is

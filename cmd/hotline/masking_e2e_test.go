@@ -56,7 +56,7 @@ func TestLogsOfAFullSIPCallHoldNoPII(t *testing.T) {
 			// debt (1), payments (2), then a callback in the first slot (3, 1).
 			body := pause(noticesPlay) + rfc4733Keys(debtorKeys) + pause(listenToDebt) + rfc4733Keys("2") + pause(listenToDebt) +
 				rfc4733Keys("31") + pause(5*time.Second)
-			runSipp(t, in.served(), fromDemoPhone(t, callerScenario(t, body, 2)), "-rtp_echo")
+			runSipp(t, in.served, fromDemoPhone(t, callerScenario(t, body, 2)), "-rtp_echo")
 			poll(t, 15*time.Second, "the call to end", func() bool { return len(in.calls(t, "ended")) == 1 })
 			c := in.calls(t, "ended")[0]
 			if c.Verification != "verified" || len(c.Disclosures) < 3 {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,11 +45,11 @@ func (l *logBuf) String() string {
 // instance is a running `hotline serve` that the test may signal: the
 // operations tests drain it, stop it and read its logs in either format.
 type instance struct {
-	http, sip string
-	cmd       *exec.Cmd
-	logs      *logBuf
-	exited    chan struct{} // closed when the process has exited
-	exitErr   error         // valid after exited
+	*served // addresses, the API helpers; its stderr is logs
+	cmd     *exec.Cmd
+	logs    *logBuf
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // valid after exited
 }
 
 // listeningRe finds "http listening"/"sip listening" and the address in
@@ -75,7 +74,8 @@ func startInstance(t *testing.T, env ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{cmd: cmd, logs: &logBuf{}, exited: make(chan struct{})}
+	logs := &logBuf{}
+	in := &instance{served: &served{stderr: logs}, cmd: cmd, logs: logs, exited: make(chan struct{})}
 	httpc, sipc := make(chan string, 1), make(chan string, 2)
 	logDone := make(chan struct{})
 	go func() {
@@ -135,14 +135,6 @@ func startInstance(t *testing.T, env ...string) *instance {
 	return in
 }
 
-// served adapts the instance to the helpers of serve_e2e_test.go (runSipp
-// prints the log it holds when sipp fails).
-func (in *instance) served() *served {
-	b := &strings.Builder{}
-	b.WriteString("(see the instance log)\n")
-	return &served{http: in.http, sip: in.sip, stderr: b}
-}
-
 // wait waits for the process to exit.
 func (in *instance) wait(t *testing.T, within time.Duration) error {
 	t.Helper()
@@ -155,32 +147,12 @@ func (in *instance) wait(t *testing.T, within time.Duration) error {
 	}
 }
 
-// get returns the status and body of an HTTP GET on the instance.
+// get returns the status and body of an authorised HTTP GET on the
+// instance.
 func (in *instance) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+in.http+path, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// calls lists the instance's view of the calls through the API.
-func (in *instance) calls(t *testing.T, state string) []httpapi.CallView {
-	t.Helper()
-	code, body := in.get(t, "/api/v1/calls?state="+state)
-	if code != http.StatusOK {
-		t.Fatalf("/api/v1/calls = %d %s", code, body)
-	}
-	var out struct{ Calls []httpapi.CallView }
-	if err := json.Unmarshal([]byte(body), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Calls
+	code, b := api(t, in.http, http.MethodGet, path, "", "")
+	return code, string(b)
 }
 
 // poll calls cond until it holds or within passes (a real peer's state

@@ -87,12 +87,7 @@ func endedOutboundCall(t *testing.T, s *served, log fmt.Stringer) httpapi.CallVi
 			if c.Direction != "outbound" {
 				continue
 			}
-			code, b := api(t, s.http, http.MethodGet, "/api/v1/calls/"+c.ID, "", "")
-			var v httpapi.CallView
-			if err := json.Unmarshal(b, &v); err != nil || code != http.StatusOK {
-				t.Fatalf("GET /api/v1/calls/%s: %d %v %s", c.ID, code, err, b)
-			}
-			return v
+			return s.call(t, c.ID)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no ended outbound call\n%s", tail(log.String(), 8000))

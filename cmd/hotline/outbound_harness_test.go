@@ -226,6 +226,19 @@ func api(t *testing.T, base, method, path, ctype string, body string) (int, []by
 	return res.StatusCode, b
 }
 
+// getJSON decodes the body of an authorised GET on the API at base into
+// v; any status but 200 fails the test.
+func getJSON(t *testing.T, base, path string, v any) {
+	t.Helper()
+	code, b := api(t, base, http.MethodGet, path, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, code, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v\n%s", path, err, b)
+	}
+}
+
 // ledger reads GET /api/v1/ledger.csv as rows keyed by the header.
 func ledger(t *testing.T, base string) []map[string]string {
 	t.Helper()
@@ -264,11 +277,8 @@ func ledgerOf(rows []map[string]string, key, value string) []map[string]string {
 // callbackList reads GET /api/v1/callbacks.
 func callbackList(t *testing.T, base string) []callbacks.Callback {
 	t.Helper()
-	code, b := api(t, base, http.MethodGet, "/api/v1/callbacks", "", "")
 	var list struct{ Callbacks []callbacks.Callback }
-	if err := json.Unmarshal(b, &list); err != nil || code != http.StatusOK {
-		t.Fatalf("GET /api/v1/callbacks: %d %v %s", code, err, b)
-	}
+	getJSON(t, base, "/api/v1/callbacks", &list)
 	return list.Callbacks
 }
 
@@ -488,7 +498,7 @@ func startInProcess(t *testing.T, clk *fakeClock, env ...string) *inProcess {
 		}
 		a.close()
 	})
-	p.served = &served{stderr: &strings.Builder{}}
+	p.served = &served{stderr: p.log}
 	deadline := time.After(30 * time.Second)
 	for p.http == "" || p.sip == "" {
 		select {

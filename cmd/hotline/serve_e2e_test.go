@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,94 +18,36 @@ import (
 
 const apiToken = "e2e-test-token-0123456789"
 
-// served is a running `hotline serve`.
+// served is a running `hotline serve` as the API and SIP helpers see it:
+// its addresses and its log so far (stderr).
 type served struct {
 	http, sip string
-	stderr    *strings.Builder
+	stderr    fmt.Stringer
 }
 
-// startServe runs the hotline binary on 127.0.0.1 ports chosen by the
-// OS, waits until it reports its HTTP and SIP addresses, and stops it
-// with SIGTERM at the end of the test.
+// startServe runs the hotline binary (startInstance) for a test that
+// never stops it itself: the process exiting with an error before the
+// test's end fails the test.
 func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, binary)
-	cmd.Env = append(cleanEnv(), append([]string{
-		"HOTLINE_HTTP_LISTEN=127.0.0.1:0", "HOTLINE_SIP_LISTEN=127.0.0.1:0",
-		"HOTLINE_SIP_CONTACT_HOST=127.0.0.1", "HOTLINE_API_TOKENS=" + apiToken,
-		"HOTLINE_SIP_DRAIN_TIMEOUT=2s",
-	}, env...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &served{stderr: &strings.Builder{}}
-	httpc, sipc := make(chan string, 1), make(chan string, 1)
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		re := regexp.MustCompile(`msg="(http|sip) listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.stderr.WriteString(line + "\n")
-			if m := re.FindStringSubmatch(line); m != nil {
-				if m[1] == "http" {
-					httpc <- m[2]
-				} else {
-					sipc <- m[2]
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+	in := startInstance(t, env...)
+	t.Cleanup(func() { // runs before startInstance's, which stops the process
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("hotline serve exited: %v\n%s", err, s.stderr)
+		case <-in.exited:
+			if in.exitErr != nil {
+				t.Errorf("hotline serve exited: %v\n%s", in.exitErr, in.logs)
 			}
-		case <-time.After(15 * time.Second):
-			cancel()
-			t.Errorf("hotline serve did not stop after SIGTERM")
-			<-done
+		default:
 		}
-		cancel()
-		<-logDone
 	})
-	deadline := time.After(30 * time.Second)
-	for s.http == "" || s.sip == "" {
-		select {
-		case s.http = <-httpc:
-		case s.sip = <-sipc:
-		case <-deadline:
-			t.Fatalf("serve did not report its addresses:\n%s", s.stderr)
-		}
-	}
-	return s
+	return in.served
 }
 
 // calls lists the calls through the API.
 func (s *served) calls(t *testing.T, state string) []httpapi.CallView {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+s.http+"/api/v1/calls?state="+state, nil)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var out struct{ Calls []httpapi.CallView }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
+	getJSON(t, s.http, "/api/v1/calls?state="+state, &out)
 	return out.Calls
 }
 

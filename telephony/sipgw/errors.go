@@ -3,8 +3,6 @@ package sipgw
 import (
 	"errors"
 	"fmt"
-
-	"hotline/telephony"
 )
 
 // Errors callers branch on.
@@ -51,12 +49,3 @@ func (e *DialError) Is(target error) bool {
 	}
 	return false
 }
-
-// causeError makes a termination cause usable as a context cancel cause,
-// so a handler can tell why its ctx ended.
-type causeError telephony.Cause
-
-func (e causeError) Error() string { return "sipgw: leg ended: " + string(e) }
-
-// Is makes every cause error match telephony.ErrLegClosed.
-func (e causeError) Is(target error) bool { return target == telephony.ErrLegClosed }

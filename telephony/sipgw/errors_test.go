@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"hotline/telephony"
 )
 
 func TestDialErrorClassifies(t *testing.T) {
@@ -27,13 +25,6 @@ func TestDialErrorClassifies(t *testing.T) {
 			t.Errorf("%d: busy %v noAnswer %v rejected %v", tc.code,
 				errors.Is(err, ErrBusy), errors.Is(err, ErrNoAnswer), errors.Is(err, ErrRejected))
 		}
-	}
-}
-
-func TestCauseErrorIsLegClosed(t *testing.T) {
-	err := error(causeError(telephony.CauseMediaTimeout))
-	if !errors.Is(err, telephony.ErrLegClosed) || err.Error() != "sipgw: leg ended: media_timeout" {
-		t.Errorf("%v", err)
 	}
 }
 

@@ -147,7 +147,7 @@ func (s *Server) answer(c *call, p mediaParams) <-chan struct{} {
 		return sent
 	}
 	c.log.Info("call answered", "rtp_port", c.media.port, "remote_rtp", c.media.remoteAddr().String())
-	c.serve(s.handler)
+	telephony.Serve(c.ctx, s.handler, c, c.log)
 	return sent
 }
 

@@ -2,10 +2,7 @@ package sipgw
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -43,8 +40,8 @@ type call struct {
 	inviteTx sip.ServerTransaction      // inbound
 	uac      *sipgo.DialogClientSession // outbound
 
-	// ctx is the handler's context: cancelled, with a causeError, as soon
-	// as the call starts ending.
+	// ctx is the handler's context: cancelled, with a
+	// telephony.EndedError, as soon as the call starts ending.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	// ending is closed when teardown starts, done when it has finished.
@@ -175,7 +172,7 @@ func (c *call) teardown(cause telephony.Cause) {
 	answered := c.answered
 	close(c.ending) // under mu: the answering goroutine checks it there
 	c.mu.Unlock()
-	c.cancel(causeError(cause))
+	c.cancel(telephony.EndedError(cause))
 
 	c.endDialog(cause, answered)
 	if c.media != nil {
@@ -290,24 +287,4 @@ func (c *call) digit(ev dtmf.Event) {
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	c.log.Debug("dtmf", "source", ev.Source.String())
-}
-
-// serve runs the handler for the life of the call, then hangs up.
-func (c *call) serve(h telephony.Handler) {
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				c.log.Error("handler panic", "panic", r, "stack", string(debug.Stack()))
-				err = fmt.Errorf("sipgw: handler panic: %v", r)
-			}
-		}()
-		return h.ServeCall(c.ctx, c)
-	}()
-	cause := telephony.CauseBotHangup
-	if err != nil && !errors.Is(err, telephony.ErrLegClosed) && !errors.Is(err, context.Canceled) {
-		c.log.Warn("handler failed", "error", err)
-		cause = telephony.CauseFailed
-	}
-	c.end(cause)
-	<-c.done
 }

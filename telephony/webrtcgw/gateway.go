@@ -197,7 +197,7 @@ func (g *Gateway) Answer(ctx context.Context, offerSDP string, info telephony.Le
 	if err != nil {
 		return "", nil, err
 	}
-	g.wg.Go(func() { leg.serve(g.h) })
+	g.wg.Go(func() { telephony.Serve(leg.ctx, g.h, leg, leg.log) })
 	return answer, leg, nil
 }
 
@@ -213,7 +213,7 @@ func (g *Gateway) AnswerTrickle(ctx context.Context, offerSDP string, info telep
 	if err != nil {
 		return "", nil, err
 	}
-	g.wg.Go(func() { leg.serve(g.h) })
+	g.wg.Go(func() { telephony.Serve(leg.ctx, g.h, leg, leg.log) })
 	return answer, leg, nil
 }
 

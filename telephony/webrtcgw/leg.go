@@ -2,10 +2,8 @@ package webrtcgw
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +43,8 @@ type Leg struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
 
-	// ctx is cancelled, with a causeError, as soon as the leg starts
-	// ending: the handler's context.
+	// ctx is cancelled, with a telephony.EndedError, as soon as the leg
+	// starts ending: the handler's context.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	// ending is closed when teardown starts, done when it has finished.
@@ -81,14 +79,6 @@ var (
 	_ telephony.Leg      = (*Leg)(nil)
 	_ telephony.Notifier = (*Leg)(nil)
 )
-
-// causeError is the cancellation cause of a leg's context.
-type causeError telephony.Cause
-
-func (e causeError) Error() string { return "webrtcgw: leg ended: " + string(e) }
-
-// Is makes a causeError match telephony.ErrLegClosed.
-func (e causeError) Is(target error) bool { return target == telephony.ErrLegClosed }
 
 // newLeg negotiates a PeerConnection for offer and returns the leg with
 // its complete answer. The leg's media starts when ICE connects.
@@ -370,7 +360,7 @@ func (l *Leg) teardown(cause telephony.Cause) {
 	l.closing = true
 	close(l.ending)
 	l.mu.Unlock()
-	l.cancel(causeError(cause))
+	l.cancel(telephony.EndedError(cause))
 
 	if cause != telephony.CauseCallerHangup {
 		l.sayGoodbye()
@@ -430,26 +420,6 @@ func (l *Leg) digit(ev dtmf.Event) {
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	l.log.Debug("dtmf", "source", ev.Source.String())
-}
-
-// serve runs the handler for the life of the leg, then hangs up.
-func (l *Leg) serve(h telephony.Handler) {
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				l.log.Error("handler panic", "panic", r, "stack", string(debug.Stack()))
-				err = fmt.Errorf("webrtcgw: handler panic: %v", r)
-			}
-		}()
-		return h.ServeCall(l.ctx, l)
-	}()
-	cause := telephony.CauseBotHangup
-	if err != nil && !errors.Is(err, telephony.ErrLegClosed) && !errors.Is(err, context.Canceled) {
-		l.log.Warn("handler failed", "error", err)
-		cause = telephony.CauseFailed
-	}
-	l.end(cause)
-	<-l.done
 }
 
 // watchdog ends the leg when no RTP arrived for MediaTimeout (before the
