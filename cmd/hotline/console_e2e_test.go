@@ -19,6 +19,7 @@ import (
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/sipgw"
+	"hotline/telephony/telephonytest"
 )
 
 // Consultant console end-to-end tests (issue 5, acceptance 2 and 3). The
@@ -153,23 +154,11 @@ func (p *phone) toneFrames(hz float64) (tone, total int) {
 		if math.Sqrt(energy/float64(len(f))) < 300 {
 			continue
 		}
-		if goertzel(f[:], hz)/energy > 0.5 {
+		if telephonytest.ToneShare(f[:], hz) > 0.5 {
 			tone++
 		}
 	}
 	return tone, len(p.heard)
-}
-
-// goertzel returns the energy of x at hz, scaled like the sum of squares.
-func goertzel(x []int16, hz float64) float64 {
-	w := 2 * math.Pi * hz / audio.Rate
-	c := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, v := range x {
-		s := float64(v) + c*s1 - s2
-		s2, s1 = s1, s
-	}
-	return 2 * (s1*s1 + s2*s2 - c*s1*s2) / float64(len(x))
 }
 
 // liveCall waits for the one live call whose transcript contains want.

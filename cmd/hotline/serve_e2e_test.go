@@ -287,25 +287,7 @@ func TestSIPDebtorKeysInAndHearsTheDebt(t *testing.T) {
 // channel carries that speech back — the audio sipp received.
 func checkRecording(t *testing.T, dir string, echo bool) {
 	t.Helper()
-	var files []string
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".wav") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if len(files) != 1 {
-		t.Fatalf("recordings: %v", files)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	left, right, rate, err := audio.ReadWAVStereo(f)
-	if err != nil || rate != 8000 {
-		t.Fatalf("recording: %v (rate %d)", err, rate)
-	}
+	left, right := callRecording(t, dir)
 	if d := time.Duration(len(right)) * time.Second / 8000; d < 15*time.Second {
 		t.Fatalf("recording lasts %v", d)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telephonytest"
 )
 
 // baresipBin returns the baresip binary, or skips the test without it
@@ -133,7 +134,7 @@ func toneFrames(pcm []int16, freq float64) int {
 	n := 0
 	for _, fr := range audio.Frames(pcm) {
 		f := audio.Frame(fr)
-		if audio.RMS(f[:]) > 1000 && toneShare(&f, freq) > 0.8 {
+		if audio.RMS(f[:]) > 1000 && telephonytest.ToneShare(f[:], freq) > 0.8 {
 			n++
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/netip"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/dtmf"
+	"hotline/telephony/telephonytest"
 )
 
 // testTimeout bounds every end-to-end test.
@@ -138,24 +138,6 @@ func dtmfSource(key rune) telephony.FrameSource {
 	return pcmSource{audio.NewFrameReader(append(lo, make([]int16, 800)...))}
 }
 
-// toneShare is the share of a frame's energy at freq (Goertzel); ~1 for a
-// pure tone at freq, ~0 for other tones and noise.
-func toneShare(f *audio.Frame, freq float64) float64 {
-	w := 2 * math.Pi * freq / audio.Rate
-	coeff := 2 * math.Cos(w)
-	var s1, s2, total float64
-	for _, v := range f {
-		x := float64(v)
-		s1, s2 = x+coeff*s1-s2, s1
-		total += x * x
-	}
-	if total == 0 {
-		return 0
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return power / (total * float64(len(f)) / 2)
-}
-
 // waitTone reads a leg's audio until n frames carried freq.
 func waitTone(ctx context.Context, t *testing.T, leg telephony.Leg, freq float64, n int) {
 	t.Helper()
@@ -164,7 +146,7 @@ func waitTone(ctx context.Context, t *testing.T, leg telephony.Leg, freq float64
 		if err := leg.ReadAudio(ctx, &f); err != nil {
 			t.Fatalf("ReadAudio after %d tone frames: %v", got, err)
 		}
-		if audio.RMS(f[:]) > 1000 && toneShare(&f, freq) > 0.8 {
+		if audio.RMS(f[:]) > 1000 && telephonytest.ToneShare(f[:], freq) > 0.8 {
 			got++
 		}
 	}

@@ -281,9 +281,11 @@ func (c *call) digit(ev dtmf.Event) {
 		c.dropped++
 		return
 	}
+	// Noted before the handler can see the key: a reply it starts at once
+	// must be of a later Play generation than the press (playout.Queue).
+	c.media.digitDelivered(now)
 	c.events <- telephony.Event{Kind: telephony.EventDTMF, Digit: ev.Digit, Source: ev.Source.String(), At: now}
 	c.srv.metrics.Digit(ev.Source.String())
-	c.media.digitDelivered(now)
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	c.log.Debug("dtmf", "source", ev.Source.String())

@@ -14,6 +14,7 @@ import (
 	"hotline/telephony/audio"
 	"hotline/telephony/playout"
 	"hotline/telephony/recording"
+	"hotline/telephony/telephonytest"
 )
 
 // toneAt plays, on leg, silence until offset at of the leg's media clock
@@ -124,12 +125,12 @@ func checkChannel(t *testing.T, name string, pcm []int16, freq, other float64, a
 		start := time.Duration(k) * audio.FrameDuration
 		loud := audio.RMS(f[:]) > 1000
 		switch {
-		case loud && toneShare(&f, freq) > 0.8:
+		case loud && telephonytest.ToneShare(f[:], freq) > 0.8:
 			if onset < 0 {
 				onset = k
 			}
 			count++
-		case loud && toneShare(&f, other) > 0.5:
+		case loud && telephonytest.ToneShare(f[:], other) > 0.5:
 			t.Errorf("%s: the other side's %v Hz at %v", name, other, start)
 		case audio.RMS(f[:]) > 30 && (onset < 0 || k > onset+51):
 			t.Errorf("%s: not silent at %v (RMS %.0f)", name, start, audio.RMS(f[:]))

@@ -13,6 +13,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telephonytest"
 )
 
 // Tones of the bridge tests, one per party, so each hears who it should.
@@ -58,7 +59,7 @@ func startBridgeRig(t *testing.T, botCfg, consCfg Config, req telephony.Transfer
 			defer close(readDone)
 			var f audio.Frame
 			for leg.ReadAudio(ctx, &f) == nil {
-				if audio.RMS(f[:]) > 1000 && toneShare(&f, callerFreq) > 0.8 {
+				if audio.RMS(f[:]) > 1000 && telephonytest.ToneShare(f[:], callerFreq) > 0.8 {
 					stolen.Add(1)
 				}
 			}
@@ -374,7 +375,7 @@ func TestBridgeRecordsOneStereoFile(t *testing.T) {
 		for k := 0; (k+1)*audio.FrameSamples <= len(pcm); k++ {
 			var fr audio.Frame
 			copy(fr[:], pcm[k*audio.FrameSamples:])
-			if audio.RMS(fr[:]) > 1000 && toneShare(&fr, freq) > 0.8 {
+			if audio.RMS(fr[:]) > 1000 && telephonytest.ToneShare(fr[:], freq) > 0.8 {
 				n++
 			}
 		}

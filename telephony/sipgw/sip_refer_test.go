@@ -10,6 +10,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telephonytest"
 )
 
 const (
@@ -51,9 +52,9 @@ func (h *transferHandler) ServeCall(ctx context.Context, leg telephony.Leg) erro
 			hf := heard{at: time.Now()}
 			switch {
 			case audio.RMS(f[:]) < 1000:
-			case toneShare(&f, ringbackFreq) > 0.8:
+			case telephonytest.ToneShare(f[:], ringbackFreq) > 0.8:
 				hf.freq = ringbackFreq
-			case toneShare(&f, afterFreq) > 0.8:
+			case telephonytest.ToneShare(f[:], afterFreq) > 0.8:
 				hf.freq = afterFreq
 			}
 			h.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telephonytest"
 )
 
 // These tests drive the gateway with a real sipp (apt-get install
@@ -115,7 +116,7 @@ func (e *echoCounter) ServeCall(ctx context.Context, leg telephony.Leg) error {
 		defer close(readDone)
 		var f audio.Frame
 		for leg.ReadAudio(ctx, &f) == nil {
-			if audio.RMS(f[:]) > 1000 && toneShare(&f, 1000) > 0.8 {
+			if audio.RMS(f[:]) > 1000 && telephonytest.ToneShare(f[:], 1000) > 0.8 {
 				n++
 			}
 		}

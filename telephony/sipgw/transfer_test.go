@@ -14,6 +14,7 @@ import (
 
 	"hotline/telephony"
 	"hotline/telephony/audio"
+	"hotline/telephony/telephonytest"
 )
 
 func TestTransferConfig(t *testing.T) {
@@ -203,8 +204,8 @@ func TestRingbackCadence(t *testing.T) {
 				t.Fatal(err)
 			}
 			on := i%tc.period < tc.on
-			if on && (audio.RMS(f[:]) < 1000 || toneShare(&f, tc.freq) < 0.3) {
-				t.Fatalf("%s frame %d: want tone, RMS %.0f share %.2f", tc.kind, i, audio.RMS(f[:]), toneShare(&f, tc.freq))
+			if on && (audio.RMS(f[:]) < 1000 || telephonytest.ToneShare(f[:], tc.freq) < 0.3) {
+				t.Fatalf("%s frame %d: want tone, RMS %.0f share %.2f", tc.kind, i, audio.RMS(f[:]), telephonytest.ToneShare(f[:], tc.freq))
 			}
 			if !on && audio.Peak(f[:]) != 0 {
 				t.Fatalf("%s frame %d: want silence", tc.kind, i)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"hotline/telephony"
 	"hotline/telephony/audio"
 	"hotline/telephony/dtmf"
+	"hotline/telephony/telephonytest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -318,30 +318,12 @@ func (r *rawTrack) write(h *rtp.Header, payload []byte) error {
 	return err
 }
 
-// toneShare is the share of pcm's energy at freq (Goertzel): ~1 for a
-// pure tone at freq, ~0 for other tones.
-func toneShare(pcm []int16, freq float64) float64 {
-	w := 2 * math.Pi * freq / audio.Rate
-	coeff := 2 * math.Cos(w)
-	var s1, s2, total float64
-	for _, v := range pcm {
-		x := float64(v)
-		s1, s2 = x+coeff*s1-s2, s1
-		total += x * x
-	}
-	if total == 0 {
-		return 0
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return power / (total * float64(len(pcm)) / 2)
-}
-
 // loudFrames counts 20 ms frames of pcm louder than rms whose energy is
 // mostly at freq.
 func loudFrames(pcm []int16, freq, rms float64) int {
 	n := 0
 	for _, f := range audio.Frames(pcm) {
-		if len(f) == audio.FrameSamples && audio.RMS(f) > rms && toneShare(f, freq) > 0.8 {
+		if len(f) == audio.FrameSamples && audio.RMS(f) > rms && telephonytest.ToneShare(f, freq) > 0.8 {
 			n++
 		}
 	}
@@ -380,7 +362,7 @@ func (r *recorder) ServeCall(ctx context.Context, leg telephony.Leg) error {
 	wg.Go(func() {
 		var f audio.Frame
 		for leg.ReadAudio(ctx, &f) == nil {
-			if audio.RMS(f[:]) > 1000 && toneShare(f[:], 440) > 0.8 {
+			if audio.RMS(f[:]) > 1000 && telephonytest.ToneShare(f[:], 440) > 0.8 {
 				r.mu.Lock()
 				r.loud++
 				r.mu.Unlock()

@@ -412,11 +412,14 @@ func (l *Leg) digit(ev dtmf.Event) {
 	}
 	l.digits.Add(1)
 	now := time.Now()
+	if l.metrics != nil {
+		// The send loop times the reply. Noted before the handler can see
+		// the key: a reply it starts at once must be of a later Play
+		// generation than the press (playout.Queue).
+		l.out.KeyPressed(now)
+	}
 	l.events <- telephony.Event{Kind: telephony.EventDTMF, Digit: ev.Digit, Source: ev.Source.String(), At: now}
 	l.g.metrics.Digit(ev.Source.String())
-	if l.metrics != nil {
-		l.out.KeyPressed(now) // the send loop times the reply
-	}
 	// The digit itself is not logged: callers key in case numbers and
 	// dates of birth.
 	l.log.Debug("dtmf", "source", ev.Source.String())
