@@ -110,6 +110,12 @@ func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer strin
 		l.mu.Lock()
 		l.closing = true
 		l.mu.Unlock()
+		// The leg was never started: pion must not call back into it
+		// while it closes (its state handlers run on their own
+		// goroutines, after this returns).
+		pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) {})
+		pc.OnTrack(func(*webrtc.TrackRemote, *webrtc.RTPReceiver) {})
+		pc.OnICECandidate(func(*webrtc.ICECandidate) {})
 		if cerr := pc.GracefulClose(); cerr != nil {
 			l.log.Debug("peer connection close", "error", cerr)
 		}
