@@ -1,7 +1,6 @@
 package sipgw
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -36,25 +35,43 @@ func baresipBin(t *testing.T) string {
 type baresipConsultant struct {
 	uri     string
 	dumpDir string
-	out     *bytes.Buffer
+	out     *syncBuffer
 }
 
 // startBaresip runs baresip (recipe: reference/telephony.md §4) until the
-// test ends; it sends a freq tone for the length of the call.
+// test ends; it sends a freq tone for the length of the call. A baresip
+// that exits before it listens (its port taken in the meantime by another
+// test process) is started again on another port, up to three times.
 func startBaresip(ctx context.Context, t *testing.T, freq float64) *baresipConsultant {
 	t.Helper()
 	bin := baresipBin(t)
 	dir := t.TempDir()
-	conf, dump := filepath.Join(dir, "conf"), filepath.Join(dir, "dump")
-	for _, d := range []string{conf, dump} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// aufile hangs up when its file ends: 60 s outlasts the test.
 	src := filepath.Join(dir, "tone.wav")
 	if err := os.WriteFile(src, audio.EncodeWAV(audio.Tone(freq, -6, 60*audio.Rate, audio.Rate), audio.Rate, 1), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for attempt := 1; ; attempt++ {
+		b, err := runBaresip(ctx, t, bin, filepath.Join(dir, strconv.Itoa(attempt)), src)
+		if err == nil {
+			return b
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			t.Fatalf("baresip did not start: %v", err)
+		}
+		t.Logf("baresip attempt %d: %v; trying another port", attempt, err)
+	}
+}
+
+// runBaresip starts one baresip in dir and waits until it listens; an
+// error (with baresip's output) means it exited first.
+func runBaresip(ctx context.Context, t *testing.T, bin, dir, src string) (*baresipConsultant, error) {
+	t.Helper()
+	conf, dump := filepath.Join(dir, "conf"), filepath.Join(dir, "dump")
+	for _, d := range []string{conf, dump} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	port := freePort(t)
 	config := fmt.Sprintf(`sip_listen 127.0.0.1:%d
@@ -80,7 +97,7 @@ snd_path %s
 		}
 	}
 	cmd := exec.CommandContext(ctx, bin, "-f", conf)
-	out := &bytes.Buffer{}
+	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// SIGTERM (by pid), so baresip ends its calls and closes its files.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -88,8 +105,11 @@ snd_path %s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed (never consumed) once baresip is gone, so that
+	// both the start-up wait and the cleanup can watch it.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -102,8 +122,18 @@ snd_path %s
 			t.Logf("baresip output:\n%s", out.String())
 		}
 	})
-	waitBound(ctx, t, port, exited)
-	return &baresipConsultant{uri: "sip:konsultant@127.0.0.1:" + strconv.Itoa(port), dumpDir: dump, out: out}
+	for {
+		if udpTaken(port) {
+			return &baresipConsultant{uri: "sip:konsultant@127.0.0.1:" + strconv.Itoa(port), dumpDir: dump, out: out}, nil
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("exited (%v) before listening on %d:\n%s", waitErr, port, out.String())
+		case <-ctx.Done():
+			t.Fatal("baresip did not start")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // received polls (baresip closes the dump when its call ends) for the

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,8 +82,9 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-// freePort returns a UDP port free on 127.0.0.1 right now (and its +2
-// neighbour, which sipp's RTP echo also binds).
+// freePort returns a port free on 127.0.0.1 right now for UDP and TCP
+// (baresip listens on both), and the UDP port 2 above it, which sipp's RTP
+// echo also binds.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 50 {
@@ -93,8 +95,12 @@ func freePort(t *testing.T) int {
 		port := c.LocalAddr().(*net.UDPAddr).Port
 		c2, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port+2))
 		_ = c.Close()
-		if err == nil {
-			_ = c2.Close()
+		if err != nil {
+			continue
+		}
+		_ = c2.Close()
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			_ = l.Close()
 			return port
 		}
 	}
@@ -323,12 +329,7 @@ func TestSippDialDigestAuth(t *testing.T) {
 // failing if sipp exits first or ctx ends.
 func waitBound(ctx context.Context, t *testing.T, port int, exited <-chan error) {
 	t.Helper()
-	for {
-		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			return // taken: sipp has bound it
-		}
-		_ = c.Close()
+	for !udpTaken(port) {
 		select {
 		case err := <-exited:
 			t.Fatalf("sipp exited early: %v", err)
@@ -337,4 +338,33 @@ func waitBound(ctx context.Context, t *testing.T, port int, exited <-chan error)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// udpTaken reports whether something holds the loopback UDP port.
+func udpTaken(port int) bool {
+	c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return true
+	}
+	_ = c.Close()
+	return false
+}
+
+// syncBuffer is a bytes.Buffer a child process writes to while the test
+// may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
