@@ -72,6 +72,7 @@ func TestLoadErrors(t *testing.T) {
 		{"short token", "api:\n  tokens: [abc]\n", nil, []string{"api.tokens[0]", "too short"}},
 		{"bad timezone", "timezone: Mars/Olympus\n", nil, []string{"timezone", "Mars/Olympus"}},
 		{"cluster needs a hash tag", "redis:\n  url: redis+cluster://127.0.0.1:7000\n  prefix: \"hotline:\"\n", nil, []string{"redis.prefix", "hash tag"}},
+		{"turn without credentials", "webrtc:\n  ice_servers: [\"turn:turn.example.com:3478\"]\n", nil, []string{"webrtc.turn_secret", "turn_username"}},
 		{"cluster with an empty tag", "redis:\n  url: redis+cluster://127.0.0.1:7000\n  prefix: \"{}hotline:\"\n", nil, []string{"redis.prefix"}},
 	}
 	for _, tt := range tests {

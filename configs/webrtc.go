@@ -14,6 +14,15 @@ type WebRTCConfig struct {
 	// ICEServers are STUN/TURN URLs for the server's PeerConnections
 	// (stun:host:port, turn:host:port); empty: host candidates only.
 	ICEServers []string `yaml:"ice_servers"`
+	// TURNUsername and TURNPassword are static credentials for the TURN
+	// URLs (served to every page that opens: prefer TURNSecret).
+	TURNUsername string `yaml:"turn_username"`
+	TURNPassword string `yaml:"turn_password"`
+	// TURNSecret is the secret shared with the TURN server for ephemeral
+	// credentials (TURN REST API; coturn static-auth-secret), valid for
+	// TURNTTL, minted per call and per page; it overrides the static ones.
+	TURNSecret string        `yaml:"turn_secret"`
+	TURNTTL    time.Duration `yaml:"turn_ttl"`
 	// NAT1To1IPs are public IPs announced instead of the local ones (a
 	// server behind 1:1 NAT).
 	NAT1To1IPs []string `yaml:"nat_1to1_ips"`
@@ -33,6 +42,16 @@ func (c WebRTCConfig) check(bad func(key, format string, args ...any)) {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
 			bad("webrtc.ice_servers", "%q is not a stun:, turn: or turns: URL", u)
 		}
+	}
+	turn := false
+	for _, u := range c.ICEServers {
+		turn = turn || strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:")
+	}
+	if turn && c.TURNSecret == "" && (c.TURNUsername == "" || c.TURNPassword == "") {
+		bad("webrtc.turn_secret", "TURN servers in webrtc.ice_servers need turn_secret (ephemeral credentials) or turn_username and turn_password")
+	}
+	if c.TURNTTL <= 0 {
+		bad("webrtc.turn_ttl", "must be a positive duration, got %s", c.TURNTTL)
 	}
 	for _, ip := range c.NAT1To1IPs {
 		if net.ParseIP(ip) == nil {

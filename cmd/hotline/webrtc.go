@@ -26,6 +26,8 @@ func (a *app) newWebRTCGateway(h telephony.Handler, srv *httpapi.Server) (*webrt
 	}
 	gw, err := webrtcgw.New(webrtcgw.Config{
 		ICEServers: c.ICEServers, NAT1To1IPs: c.NAT1To1IPs,
+		TURNUsername: c.TURNUsername, TURNCredential: c.TURNPassword,
+		TURNSecret: c.TURNSecret, TURNCredentialTTL: c.TURNTTL,
 		UDPPortMin: uint16(c.UDPPortMin), UDPPortMax: uint16(c.UDPPortMax), // validated <= 65535
 		LoopbackOnly: c.LoopbackOnly, MediaTimeout: c.MediaTimeout, MaxCalls: c.MaxCalls,
 		Metrics: a.metrics.telephony,

@@ -49,6 +49,14 @@ type Config struct {
 	// ICEServers are STUN/TURN URLs given to every PeerConnection
 	// ("stun:stun.example.com:3478"); empty for host candidates only.
 	ICEServers []string
+	// TURNUsername and TURNCredential are static long-term credentials
+	// for the TURN URLs of ICEServers.
+	TURNUsername, TURNCredential string
+	// TURNSecret, when set, replaces them with ephemeral credentials
+	// (TURN REST API, coturn use-auth-secret) valid for TURNCredentialTTL
+	// (default 12 h), minted for every call and every page.
+	TURNSecret        string
+	TURNCredentialTTL time.Duration
 	// NAT1To1IPs are public IPs announced as host candidates instead of
 	// the local ones (a server behind 1:1 NAT).
 	NAT1To1IPs []string
@@ -76,9 +84,14 @@ func (c *Config) setDefaults() error {
 	if c.MediaTimeout == 0 {
 		c.MediaTimeout = defaultMediaTimeout
 	}
+	if c.TURNCredentialTTL == 0 {
+		c.TURNCredentialTTL = defaultTURNTTL
+	}
 	switch {
 	case c.MediaTimeout < 0:
 		return errors.New("webrtcgw: MediaTimeout must be positive")
+	case c.TURNCredentialTTL < 0:
+		return errors.New("webrtcgw: TURNCredentialTTL must be positive")
 	case c.MaxCalls < 0:
 		return errors.New("webrtcgw: MaxCalls must not be negative")
 	case (c.UDPPortMin == 0) != (c.UDPPortMax == 0) || c.UDPPortMin > c.UDPPortMax:
@@ -88,6 +101,11 @@ func (c *Config) setDefaults() error {
 		if net.ParseIP(ip) == nil {
 			return fmt.Errorf("webrtcgw: NAT1To1IPs: %q is not an IP address", ip)
 		}
+	}
+	// A TURN URL without credentials fails every PeerConnection (pion's
+	// and the browser's, W3C webrtc-pc §4.4.1.1): refuse it at start.
+	if c.hasTURN() && c.TURNSecret == "" && (c.TURNUsername == "" || c.TURNCredential == "") {
+		return errors.New("webrtcgw: TURN servers need TURNUsername and TURNCredential, or TURNSecret")
 	}
 	return nil
 }
@@ -99,7 +117,6 @@ type Gateway struct {
 	h       telephony.Handler
 	log     *slog.Logger
 	api     *webrtc.API
-	iceSrvs []webrtc.ICEServer
 	metrics *telemetry.Metrics // nil: none
 	rtpM    *telemetry.Leg     // metrics.Leg(legType)
 
@@ -126,9 +143,6 @@ func New(cfg Config, h telephony.Handler, log *slog.Logger) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, h: h, log: log, api: api, legs: map[string]*Leg{},
 		metrics: cfg.Metrics, rtpM: cfg.Metrics.Leg(legType),
-	}
-	if len(cfg.ICEServers) > 0 {
-		g.iceSrvs = []webrtc.ICEServer{{URLs: cfg.ICEServers}}
 	}
 	return g, nil
 }

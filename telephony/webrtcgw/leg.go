@@ -83,7 +83,7 @@ var (
 // newLeg negotiates a PeerConnection for offer and returns the leg with
 // its complete answer. The leg's media starts when ICE connects.
 func newLeg(ctx context.Context, g *Gateway, info telephony.LegInfo, offer string, trickle bool) (*Leg, string, error) {
-	pc, err := g.api.NewPeerConnection(webrtc.Configuration{ICEServers: g.iceSrvs})
+	pc, err := g.api.NewPeerConnection(webrtc.Configuration{ICEServers: g.iceServers(time.Now())})
 	if err != nil {
 		return nil, "", fmt.Errorf("webrtcgw: new peer connection: %w", err)
 	}

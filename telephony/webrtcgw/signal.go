@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,9 +82,10 @@ type CandidateMessage struct {
 //	                  and our trickled candidates (CandidateMessage);
 //	                  from the page {"type":"hangup"} and its candidates
 //	                  (PageMessage).
-//	GET  /ice-servers {"iceServers": [{"urls": [...]}]}: the STUN/TURN
-//	                  servers of Config.ICEServers for the page's
-//	                  RTCPeerConnection (ICEConfig).
+//	GET  /ice-servers {"iceServers": [{"urls": [...]}, {"urls": [...],
+//	                  "username": ..., "credential": ...}]}: the STUN/TURN
+//	                  servers of Config.ICEServers with TURN credentials
+//	                  for the page's RTCPeerConnection (ICEConfig).
 //
 // The call id is 128 random bits and is the only key to the events of a
 // call (which carry the assistant's lines: amounts, dates), so it must be
@@ -106,22 +106,27 @@ type ICEConfig struct {
 
 // ICEServer is one RTCIceServer entry.
 type ICEServer struct {
-	URLs []string `json:"urls"`
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
 }
 
-// BrowserICEConfig is the ICEConfig for the STUN/TURN URLs urls (never
-// nil lists: the page passes iceServers straight to RTCPeerConnection).
-func BrowserICEConfig(urls []string) ICEConfig {
+// browserICEConfig is the ICEConfig for a page at now (never nil lists:
+// the page passes iceServers straight to RTCPeerConnection), with fresh
+// TURN credentials when they are ephemeral.
+func (g *Gateway) browserICEConfig(now time.Time) ICEConfig {
 	c := ICEConfig{ICEServers: []ICEServer{}}
-	if len(urls) > 0 {
-		c.ICEServers = append(c.ICEServers, ICEServer{URLs: slices.Clone(urls)})
+	for _, s := range g.iceServers(now) {
+		cred, _ := s.Credential.(string)
+		c.ICEServers = append(c.ICEServers, ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
 	}
 	return c
 }
 
 func (g *Gateway) handleICEServers(c echo.Context) error {
-	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.JSON(http.StatusOK, BrowserICEConfig(g.cfg.ICEServers))
+	// no-store: TURN credentials must not sit in shared caches.
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, g.browserICEConfig(time.Now()))
 }
 
 func jsonError(c echo.Context, code int, msg string) error {

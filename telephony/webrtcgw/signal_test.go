@@ -182,7 +182,8 @@ func TestPageAssets(t *testing.T) {
 }
 
 // TestICEServersEndpoint: the page gets the configured STUN/TURN URLs in
-// RTCConfiguration's shape, and an empty list (not null) without any.
+// RTCConfiguration's shape (TURN with its credentials, never cached), and
+// an empty list (not null) without any.
 func TestICEServersEndpoint(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -191,10 +192,10 @@ func TestICEServersEndpoint(t *testing.T) {
 	}{
 		{"none", nil, `{"iceServers":[]}`},
 		{"stun and turn", []string{"stun:stun.example.com:3478", "turn:turn.example.com:3478"},
-			`{"iceServers":[{"urls":["stun:stun.example.com:3478","turn:turn.example.com:3478"]}]}`},
+			`{"iceServers":[{"urls":["stun:stun.example.com:3478"]},{"urls":["turn:turn.example.com:3478"],"username":"agent","credential":"pw"}]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, base := startSignal(t, Config{ICEServers: tc.urls}, subtitler)
+			_, base := startSignal(t, Config{ICEServers: tc.urls, TURNUsername: "agent", TURNCredential: "pw"}, subtitler)
 			res, err := http.Get(base + "/webrtc/ice-servers")
 			if err != nil {
 				t.Fatal(err)
@@ -204,6 +205,9 @@ func TestICEServersEndpoint(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != http.StatusOK || strings.TrimSpace(b.String()) != tc.want {
 				t.Errorf("GET /webrtc/ice-servers = %d %s, want %s", res.StatusCode, b.String(), tc.want)
+			}
+			if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", cc)
 			}
 			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q", ct)
