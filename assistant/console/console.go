@@ -68,9 +68,11 @@ type Options struct {
 	LoginLimit   int           // failed logins per IP and per user within LoginWindow (5)
 	LoginWindow  time.Duration // 15 min
 	Logger       *slog.Logger
-	// ICEServers are the STUN/TURN URLs (webrtc.ice_servers) for the
-	// consultant's RTCPeerConnection; empty: host candidates only.
-	ICEServers []string
+	// ICEServers returns RTCConfiguration.iceServers (JSON-marshalled
+	// into each page as it is rendered, so ephemeral TURN credentials are
+	// fresh: webrtcgw.Gateway.BrowserICEServers) for the consultant's
+	// RTCPeerConnection; nil: [] (host candidates only).
+	ICEServers func() any
 }
 
 // Console serves the consultants' web console.
@@ -83,8 +85,6 @@ type Console struct {
 	log    *slog.Logger
 	users  map[string]User
 	pages  *template.Template
-	// iceJSON is the page's RTCConfiguration.iceServers (JSON).
-	iceJSON string
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -121,13 +121,9 @@ func New(rdb redis.UniversalClient, prefix string, q Queue, legs LegAcceptor, op
 	if err != nil {
 		return nil, err
 	}
-	ice, err := iceServersJSON(opt.ICEServers)
-	if err != nil {
-		return nil, err
-	}
 	return &Console{
 		rdb: rdb, prefix: prefix, q: q, legs: legs, opt: opt, log: opt.Logger,
-		users: users, pages: pages, iceJSON: ice, clients: map[*client]struct{}{},
+		users: users, pages: pages, clients: map[*client]struct{}{},
 	}, nil
 }
 
@@ -228,19 +224,12 @@ type pageData struct {
 	ICEServers string
 }
 
-// iceServer is one RTCIceServer of the page's RTCConfiguration.
-type iceServer struct {
-	URLs []string `json:"urls"`
-}
-
-// iceServersJSON renders urls as RTCConfiguration.iceServers: one server
-// with every URL, or [] without any (host candidates only).
-func iceServersJSON(urls []string) (string, error) {
-	list := []iceServer{}
-	if len(urls) > 0 {
-		list = append(list, iceServer{URLs: urls})
+// iceServersJSON renders the page's RTCConfiguration.iceServers.
+func (c *Console) iceServersJSON() (string, error) {
+	if c.opt.ICEServers == nil {
+		return "[]", nil
 	}
-	b, err := json.Marshal(list)
+	b, err := json.Marshal(c.opt.ICEServers())
 	if err != nil {
 		return "", fmt.Errorf("console: ICE servers: %w", err)
 	}
@@ -249,9 +238,13 @@ func iceServersJSON(urls []string) (string, error) {
 
 func (c *Console) consolePage(e echo.Context) error {
 	s := sess(e)
+	ice, err := c.iceServersJSON()
+	if err != nil {
+		return err
+	}
 	return c.render(e, http.StatusOK, "console.html", pageData{
 		CSRF: s.csrf, User: s.user.Name, DisplayName: s.user.DisplayName, Supervisor: s.user.Role == RoleSupervisor,
-		ICEServers: c.iceJSON,
+		ICEServers: ice,
 	})
 }
 

@@ -72,7 +72,7 @@ func newRig(t *testing.T, ice ...string) *rig {
 			{Name: "ola", DisplayName: "Ola", PasswordHash: string(hash), Role: console.RoleConsultant},
 			{Name: "szef", DisplayName: "Szef", PasswordHash: string(hash), Role: console.RoleSupervisor},
 		},
-		LoginLimit: 3, LoginWindow: time.Minute, ICEServers: ice,
+		LoginLimit: 3, LoginWindow: time.Minute, ICEServers: iceServers(ice),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -434,6 +434,14 @@ func TestOnlyTheOfferedConsultantSeesAndAnswers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("consultant leg not hung up")
 	}
+}
+
+// iceServers serves urls as one RTCIceServer, as webrtcgw does for STUN.
+func iceServers(urls []string) func() any {
+	if len(urls) == 0 {
+		return nil
+	}
+	return func() any { return []map[string][]string{{"urls": urls}} }
 }
 
 // TestPageCarriesICEServers: the console page hands the configured

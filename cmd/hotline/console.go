@@ -116,15 +116,17 @@ func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcg
 			"configure console.users before real use")
 	}
 	var legs console.LegAcceptor
+	var ice func() any
 	if gw != nil {
 		legs = gatewayAcceptor{gw}
+		ice = func() any { return gw.BrowserICEServers() }
 	} else {
 		a.log.Warn("console: no WebRTC gateway, consultants cannot answer in the browser")
 	}
 	con, err := console.New(a.rdb, a.cfg.Redis.Prefix, a.queue, legs, console.Options{
 		Users: users, SessionTTL: c.SessionTTL, CookieSecure: c.CookieSecure,
 		LoginLimit: c.LoginLimit, LoginWindow: c.LoginWindow, Logger: a.log,
-		ICEServers: a.cfg.WebRTC.ICEServers,
+		ICEServers: ice,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -123,6 +123,12 @@ func (g *Gateway) browserICEConfig(now time.Time) ICEConfig {
 	return c
 }
 
+// BrowserICEServers are the STUN/TURN servers for a page opening now
+// (the consultants' console renders them into its page).
+func (g *Gateway) BrowserICEServers() []ICEServer {
+	return g.browserICEConfig(time.Now()).ICEServers
+}
+
 func (g *Gateway) handleICEServers(c echo.Context) error {
 	// no-store: TURN credentials must not sit in shared caches.
 	c.Response().Header().Set("Cache-Control", "no-store")
