@@ -75,6 +75,10 @@ const (
 	StatusRetry    = "retry"    // back in the due set for another attempt
 	StatusDone     = "done"     // the debtor was reached (or it ended for good)
 	StatusFailed   = "failed"   // no more attempts allowed
+	// StatusConsultant: due, and handed to the consultants to call
+	// (outbound.callbacks_to: consultants); it leaves the due set until
+	// a consultant reports or gives it back.
+	StatusConsultant = "consultant"
 )
 
 // Sentinel errors; slot problems wrap dialogs.ErrSlotUnavailable.

@@ -3,7 +3,8 @@
 // (HttpOnly, SameSite=Strict, Secure), a CSRF token on every
 // state-changing request and on the WebSocket handshake, presence, the
 // ringing offer with its screen-pop, answering in the browser (the
-// consultant's WebRTC leg is bridged to the waiting caller), sending the
+// consultant's WebRTC leg is bridged to the waiting caller, on whichever
+// instance the caller waits: the answer is relayed there), sending the
 // caller back to the assistant, hanging up, notes, and a supervisor's
 // live board. Pages and scripts are embedded (web/).
 package console
@@ -37,6 +38,10 @@ type Queue interface {
 	PresenceOf(ctx context.Context, user string) (consultants.Presence, error)
 	Answer(ctx context.Context, id, user string) error
 	Connect(ctx context.Context, id, user string, leg telephony.Leg) error
+	// HandleAnswers and RelayAnswer answer a caller who waits on another
+	// instance (Answer's ErrElsewhere).
+	HandleAnswers(h consultants.AnswerHandler)
+	RelayAnswer(ctx context.Context, id, user, offerSDP string, timeout time.Duration) (string, error)
 	Back(ctx context.Context, id, user string) error
 	Hangup(ctx context.Context, id, user string) error
 	Call(ctx context.Context, id string) (consultants.Call, error)
@@ -121,10 +126,14 @@ func New(rdb redis.UniversalClient, prefix string, q Queue, legs LegAcceptor, op
 	if err != nil {
 		return nil, err
 	}
-	return &Console{
+	c := &Console{
 		rdb: rdb, prefix: prefix, q: q, legs: legs, opt: opt, log: opt.Logger,
 		users: users, pages: pages, clients: map[*client]struct{}{},
-	}, nil
+	}
+	// Answers relayed from other instances' consoles, for callers
+	// waiting here, take the same path as this console's own.
+	q.HandleAnswers(c.answerRelayed)
+	return c, nil
 }
 
 // Mount adds the console's routes under /console.
@@ -338,8 +347,12 @@ func (c *Console) presence(e echo.Context) error {
 	return e.JSON(http.StatusOK, map[string]string{"state": string(st)})
 }
 
-// answerTimeout bounds the WebRTC negotiation of an answer.
+// answerTimeout bounds the WebRTC negotiation of an answer, and how long
+// a console waits for an answer relayed to the caller's instance.
 const answerTimeout = 15 * time.Second
+
+// errNoBrowserCalls: this instance has no gateway for consultants' legs.
+var errNoBrowserCalls = fmt.Errorf("%w: browser calls are not enabled", consultants.ErrUnavailable)
 
 func (c *Console) answer(e echo.Context) error {
 	if c.legs == nil {
@@ -357,36 +370,100 @@ func (c *Console) answer(e echo.Context) error {
 	}
 	ctx := e.Request().Context()
 	s, id := sess(e), e.Param("id")
-	switch err := c.q.Answer(ctx, id, s.user.Name); {
-	case errors.Is(err, consultants.ErrNotOffered):
-		return echo.NewHTTPError(http.StatusConflict, "the call is no longer offered to you")
-	case errors.Is(err, consultants.ErrElsewhere):
-		return echo.NewHTTPError(http.StatusMisdirectedRequest, "the call is served by another instance")
-	case err != nil:
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "queue unavailable").SetInternal(err)
+	answer, events, err := c.answerHere(ctx, id, s.user.Name, body.SDP, body.Trickle)
+	relayed := errors.Is(err, consultants.ErrElsewhere)
+	if relayed {
+		// The caller waits on another instance: their media lives in that
+		// process and cannot be bridged to a leg here, but the signalling
+		// can travel. That instance negotiates the consultant's leg from
+		// this offer (complete, without trickle: the browser has no
+		// candidate socket there) and its answer comes back through
+		// Redis; the browser's media then goes straight to it.
+		answer, err = c.q.RelayAnswer(ctx, id, s.user.Name, body.SDP, answerTimeout)
 	}
-	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
-	defer cancel()
-	// The leg id is the only key to its signalling socket (trickled
-	// candidates, the leg's state): as random as a session token, and
-	// told only to this consultant, in this authenticated response.
-	answer, events, leg, err := c.legs.Accept(nctx, body.SDP, telephony.LegInfo{
-		ID: "console-" + randomToken(), Direction: telephony.Outbound, From: "console", To: s.user.Name,
-	}, body.Trickle)
 	if err != nil {
-		_ = c.q.Hangup(context.WithoutCancel(ctx), id, s.user.Name)
-		return echo.NewHTTPError(http.StatusBadRequest, "the browser's offer was refused").SetInternal(err)
+		return answerError(err)
 	}
-	if err := c.q.Connect(ctx, id, s.user.Name, leg); err != nil {
-		_ = leg.Hangup(context.WithoutCancel(ctx), telephony.CauseFailed)
-		return echo.NewHTTPError(http.StatusConflict, "the caller is no longer waiting").SetInternal(err)
-	}
-	c.log.Info("console: call answered", "call_id", id, "user", s.user.Name)
+	c.log.Info("console: call answered", "call_id", id, "user", s.user.Name, "relayed", relayed)
 	out := map[string]string{"sdp": answer}
 	if events != "" {
 		out["events"] = events
 	}
 	return e.JSON(http.StatusOK, out)
+}
+
+// answerHere answers call id for user on this instance, where its caller
+// waits (consultants.ErrElsewhere if not): the queue records the answer,
+// the browser's offer becomes the consultant's leg (with trickle, events
+// names the leg's candidate socket) and the leg is handed to the caller.
+// ctx's deadline (a relayed answer's) bounds the negotiation, its
+// cancellation does not: once the queue has the answer, the leg is
+// connected or the offer given back, whoever stopped waiting.
+func (c *Console) answerHere(ctx context.Context, id, user, offerSDP string, trickle bool) (answerSDP, events string, err error) {
+	if c.legs == nil {
+		return "", "", errNoBrowserCalls
+	}
+	if err := c.q.Answer(ctx, id, user); err != nil {
+		return "", "", err
+	}
+	deadline := time.Now().Add(answerTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	// The leg id is the only key to its signalling socket (trickled
+	// candidates, the leg's state): as random as a session token, and
+	// told only to this consultant, in this authenticated response.
+	answerSDP, events, leg, err := c.legs.Accept(nctx, offerSDP, telephony.LegInfo{
+		ID: "console-" + randomToken(), Direction: telephony.Outbound, From: "console", To: user,
+	}, trickle)
+	if err != nil {
+		_ = c.q.Hangup(context.WithoutCancel(ctx), id, user)
+		return "", "", fmt.Errorf("%w: %w", consultants.ErrOfferRefused, err)
+	}
+	if err := c.q.Connect(ctx, id, user, leg); err != nil {
+		_ = leg.Hangup(context.WithoutCancel(ctx), telephony.CauseFailed)
+		// %v: a vanished waiter's ErrElsewhere must not read as "relay it".
+		return "", "", fmt.Errorf("%w: %v", consultants.ErrNotWaiting, err)
+	}
+	return answerSDP, events, nil
+}
+
+// answerRelayed answers for another instance's console a caller waiting
+// here (the consultants service's AnswerHandler). No trickle: the
+// browser's candidates cannot reach a socket on this instance through
+// its console, so they arrive as peer-reflexive ones in ICE checks.
+func (c *Console) answerRelayed(ctx context.Context, id, user, offerSDP string) (string, error) {
+	if !strings.HasPrefix(offerSDP, "v=0") {
+		return "", consultants.ErrOfferRefused
+	}
+	answer, _, err := c.answerHere(ctx, id, user, offerSDP, false)
+	if err != nil {
+		return "", err
+	}
+	c.log.Info("console: call answered for another instance's console", "call_id", id, "user", user)
+	return answer, nil
+}
+
+// answerError maps a local or relayed answer's failure to its HTTP answer.
+func answerError(err error) error {
+	switch {
+	case errors.Is(err, consultants.ErrNotOffered):
+		return echo.NewHTTPError(http.StatusConflict, "the call is no longer offered to you").SetInternal(err)
+	case errors.Is(err, consultants.ErrNotWaiting):
+		return echo.NewHTTPError(http.StatusConflict, "the caller is no longer waiting").SetInternal(err)
+	case errors.Is(err, consultants.ErrOfferRefused):
+		return echo.NewHTTPError(http.StatusBadRequest, "the browser's offer was refused").SetInternal(err)
+	case errors.Is(err, consultants.ErrNoInstance):
+		return echo.NewHTTPError(http.StatusGatewayTimeout,
+			"no instance holding the caller answered in time; the call may have ended").SetInternal(err)
+	case errors.Is(err, errNoBrowserCalls):
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "browser calls are not enabled").SetInternal(err)
+	case errors.Is(err, consultants.ErrUnavailable):
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the caller's instance cannot answer now").SetInternal(err)
+	}
+	return echo.NewHTTPError(http.StatusServiceUnavailable, "queue unavailable").SetInternal(err)
 }
 
 func (c *Console) back(e echo.Context) error {

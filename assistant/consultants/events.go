@@ -68,13 +68,21 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // Run receives the events of every instance until ctx ends: it fans them
 // out to local subscribers and carries out back/hang-up requests for the
-// calls served here.
+// calls served here. It also takes the answers other instances relay for
+// callers waiting here (relay.go); those requests carry SDP and are never
+// fanned out to subscribers.
 func (s *Service) Run(ctx context.Context) error {
-	ps := s.rdb.Subscribe(ctx, s.prefix+keyEvents)
+	events, relay := s.prefix+keyEvents, s.prefix+keyRelay
+	ps := s.rdb.Subscribe(ctx, events, relay)
 	defer ps.Close()
-	if _, err := ps.Receive(ctx); err != nil {
-		return fmt.Errorf("consultants: subscribe: %w", err)
+	// One confirmation per channel: Ready means both are subscribed, so
+	// a relayed answer published after it cannot be missed here.
+	for range 2 {
+		if _, err := ps.Receive(ctx); err != nil {
+			return fmt.Errorf("consultants: subscribe: %w", err)
+		}
 	}
+	defer s.relays.Wait() // relayed answers in flight reply before Run returns
 	s.readyOnce.Do(func() { close(s.ready) })
 	ch := ps.Channel()
 	for {
@@ -84,6 +92,10 @@ func (s *Service) Run(ctx context.Context) error {
 		case m, ok := <-ch:
 			if !ok {
 				return nil
+			}
+			if m.Channel == relay {
+				s.relayed(ctx, m.Payload)
+				continue
 			}
 			var ev Event
 			if err := json.Unmarshal([]byte(m.Payload), &ev); err != nil {

@@ -314,8 +314,9 @@ func (s *Service) end(ctx context.Context, id, outcome string) string {
 }
 
 // Answer records that user takes the call offered to them. The call's
-// caller must be waiting on this instance (ErrElsewhere otherwise); then
-// the console accepts the consultant's browser leg and calls Connect.
+// caller must be waiting on this instance (ErrElsewhere otherwise: the
+// console then relays the answer to the caller's instance, RelayAnswer);
+// then the console accepts the consultant's browser leg and calls Connect.
 func (s *Service) Answer(ctx context.Context, id, user string) error {
 	s.mu.Lock()
 	_, here := s.waiters[id]

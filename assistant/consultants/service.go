@@ -28,6 +28,8 @@ import (
 //	<prefix>consultants:calls            zset call id → enqueued at: the index the supervisor view reads
 //	<prefix>consultants:notes:<id>       list of notes (JSON), same TTL as the call hash
 //	<prefix>consultants:events           pub/sub channel of Event (JSON)
+//	<prefix>consultants:relay            pub/sub channel of answers relayed to the caller's instance (relay.go)
+//	<prefix>consultants:answer:<req>     list: the reply to one relayed answer; EXPIREs unread
 //
 // The claim, answer, requeue and abandon steps are Lua scripts, so two
 // instances (or two consultants) racing for the same caller cannot both
@@ -42,6 +44,8 @@ const (
 	keyCalls    = "consultants:calls"
 	keyNotes    = "consultants:notes:"
 	keyEvents   = "consultants:events"
+	keyRelay    = "consultants:relay"
+	keyAnswer   = "consultants:answer:"
 )
 
 // callsIndexCap bounds the supervisor index.
@@ -75,7 +79,8 @@ var (
 	// ErrTimeout: nobody took the caller within the queue timeout.
 	ErrTimeout = errors.New("consultants: nobody answered in time")
 	// ErrElsewhere: the caller's call is served by another instance of
-	// the service; media cannot be bridged across instances.
+	// the service; media cannot be bridged across instances, so the
+	// answer is relayed there (RelayAnswer).
 	ErrElsewhere = errors.New("consultants: the call is on another instance")
 	// ErrBadState: a presence state a consultant cannot set.
 	ErrBadState = errors.New("consultants: unknown presence state")
@@ -140,6 +145,8 @@ type Service struct {
 	waiters   map[string]*waiter       // callers waiting or bridged on this instance
 	legs      map[string]telephony.Leg // consultants' legs accepted on this instance
 	subs      map[*subscriber]struct{} // local listeners (console sockets)
+	answer    AnswerHandler            // answers relayed here (HandleAnswers)
+	relays    sync.WaitGroup           // relayed answers being handled
 	ready     chan struct{}            // closed once Run is subscribed
 	readyOnce sync.Once
 }

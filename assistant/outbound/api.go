@@ -215,6 +215,13 @@ func (a *API) createCampaign(c echo.Context) error {
 			}
 			spec.Concurrency = n
 		}
+		if s := q.Get("cps"); s != "" {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return invalid(c, FieldError{"cps", "must be a number, e.g. 0.5"})
+			}
+			spec.CPS = f
+		}
 		if s := q.Get("start_at"); s != "" {
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {

@@ -32,8 +32,11 @@ const (
 // MaxCampaignCases bounds one campaign.
 const MaxCampaignCases = 10000
 
-// maxConcurrency bounds a campaign's concurrency setting.
-const maxConcurrency = 100
+// maxConcurrency and maxCampaignCPS bound a campaign's limits.
+const (
+	maxConcurrency = 100
+	maxCampaignCPS = 100
+)
 
 // FieldError is one problem with one input field.
 type FieldError struct {
@@ -61,21 +64,23 @@ type CampaignSpec struct {
 	Name        string    `json:"name"`
 	CaseNumbers []string  `json:"case_numbers"`
 	Window      string    `json:"window,omitempty"`      // hours rules further restricting the gate window
-	Concurrency int       `json:"concurrency,omitempty"` // calls at once per instance (0: the dialer's limit)
+	Concurrency int       `json:"concurrency,omitempty"` // calls at once across all instances (0: no campaign limit)
+	CPS         float64   `json:"cps,omitempty"`         // new calls per second across all instances (0: no campaign limit)
 	StartAt     time.Time `json:"start_at,omitzero"`     // first attempts due (default now)
 }
 
 // Campaign is a stored campaign with its progress.
 type Campaign struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Status      string `json:"status"`
-	Window      string `json:"window,omitempty"`
-	Concurrency int    `json:"concurrency"`
-	Total       int    `json:"total"`    // jobs (case numbers)
-	Finished    int    `json:"finished"` // jobs ended for good
-	Pending     int    `json:"pending"`  // Total - Finished
-	Attempts    int    `json:"attempts"` // every dial attempt and refusal
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Status      string  `json:"status"`
+	Window      string  `json:"window,omitempty"`
+	Concurrency int     `json:"concurrency"` // calls at once across all instances (0: no limit)
+	CPS         float64 `json:"cps"`         // new calls per second across all instances (0: no limit)
+	Total       int     `json:"total"`       // jobs (case numbers)
+	Finished    int     `json:"finished"`    // jobs ended for good
+	Pending     int     `json:"pending"`     // Total - Finished
+	Attempts    int     `json:"attempts"`    // every dial attempt and refusal
 	// Outcomes counts every attempt's outcome; Final the outcome that
 	// ended each finished job.
 	Outcomes  map[Outcome]int `json:"outcomes"`
@@ -148,6 +153,9 @@ func (c *Campaigns) Validate(spec CampaignSpec) (calendar.Hours, error) {
 	if spec.Concurrency < 0 || spec.Concurrency > maxConcurrency {
 		add("concurrency", "must be 0..%d", maxConcurrency)
 	}
+	if !(spec.CPS >= 0 && spec.CPS <= maxCampaignCPS) { // NaN too
+		add("cps", "must be 0..%d calls per second", maxCampaignCPS)
+	}
 	if len(fe) > 0 {
 		return calendar.Hours{}, &ValidationError{Fields: fe}
 	}
@@ -168,12 +176,13 @@ func (c *Campaigns) Create(ctx context.Context, spec CampaignSpec) (Campaign, er
 	}
 	camp := Campaign{
 		ID: newID(), Name: spec.Name, Status: CampaignActive, Window: h.String(), Concurrency: spec.Concurrency,
-		Total: len(spec.CaseNumbers), CreatedAt: now, hours: h,
+		CPS: spec.CPS, Total: len(spec.CaseNumbers), CreatedAt: now, hours: h,
 	}
 	_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, c.key(camp.ID), map[string]any{
 			"id": camp.ID, "name": camp.Name, "status": camp.Status, "window": camp.Window,
-			"concurrency": camp.Concurrency, "total": camp.Total, "created_at": now.UTC().Format(time.RFC3339Nano),
+			"concurrency": camp.Concurrency, "cps": strconv.FormatFloat(camp.CPS, 'g', -1, 64),
+			"total": camp.Total, "created_at": now.UTC().Format(time.RFC3339Nano),
 		})
 		p.ZAdd(ctx, c.prefix+keyCampaigns, redis.Z{Score: float64(now.UnixMilli()), Member: camp.ID})
 		for _, cn := range spec.CaseNumbers {
@@ -210,6 +219,7 @@ func (c *Campaigns) Get(ctx context.Context, id string) (Campaign, error) {
 		Outcomes: map[Outcome]int{}, Final: map[Outcome]int{},
 	}
 	camp.CreatedAt, _ = time.Parse(time.RFC3339Nano, m["created_at"])
+	camp.CPS, _ = strconv.ParseFloat(m["cps"], 64) // absent in campaigns created before cps: 0
 	for _, o := range Outcomes {
 		if n := num("attempt:" + string(o)); n > 0 {
 			camp.Outcomes[o] = n

@@ -104,9 +104,13 @@ func ClassifyDialError(err error) Outcome {
 
 // WorkerConfig tunes the dialer. Zero fields take the defaults.
 type WorkerConfig struct {
-	MaxConcurrent int           // calls at once on this instance (4)
-	CPS           float64       // new calls per second on this instance (1; <0: unlimited)
-	RingTimeout   time.Duration // give up ringing after this (30s)
+	MaxConcurrent int     // calls at once on this instance (4)
+	CPS           float64 // new calls per second on this instance (1; <0: unlimited)
+	// TrunkMaxConcurrent and TrunkCPS bound all instances on one Redis
+	// together (shared limits, see limits.go; 0: none).
+	TrunkMaxConcurrent int
+	TrunkCPS           float64
+	RingTimeout        time.Duration // give up ringing after this (30s)
 	// Target turns a phone into a SIP URI: "{phone}" is replaced, e.g.
 	// "sip:{phone}@trunk.example:5060" (default "sip:{phone}@127.0.0.1:5060").
 	Target      string
@@ -127,21 +131,25 @@ type WorkerDeps struct {
 	Dialer    Dialer
 	Runner    Runner
 	Phones    PhoneBook
+	// Handoff, when set, takes due callbacks: they are queued for the
+	// consultants (outbound.callbacks_to: consultants), not dialled.
+	Handoff *Handoff
 }
 
 // Worker takes due jobs from the scheduler and dials them within the
 // concurrency and rate limits, behind the gate, writing every attempt and
-// outcome to the ledger. Limits are per instance.
+// outcome to the ledger. MaxConcurrent and CPS are per instance; the
+// trunk's and campaigns' limits are shared by all instances (limits.go).
 type Worker struct {
 	cfg  WorkerConfig
 	d    WorkerDeps
 	log  *slog.Logger
 	pace pacer
+	lim  *Limits
 	wake chan struct{}
 
 	mu      sync.Mutex
 	running int
-	perCamp map[string]int
 	wg      sync.WaitGroup
 }
 
@@ -165,6 +173,9 @@ func NewWorker(cfg WorkerConfig, d WorkerDeps) (*Worker, error) {
 	if !strings.Contains(cfg.Target, "{phone}") {
 		return nil, fmt.Errorf("%w: target template %q has no {phone}", ErrInvalid, cfg.Target)
 	}
+	if cfg.TrunkMaxConcurrent < 0 || cfg.TrunkCPS < 0 {
+		return nil, fmt.Errorf("%w: trunk limits must not be negative", ErrInvalid)
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 3
 	}
@@ -183,7 +194,8 @@ func NewWorker(cfg WorkerConfig, d WorkerDeps) (*Worker, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	w := &Worker{cfg: cfg, d: d, log: cfg.Logger, wake: make(chan struct{}, 1), perCamp: map[string]int{}}
+	w := &Worker{cfg: cfg, d: d, log: cfg.Logger, wake: make(chan struct{}, 1),
+		lim: NewLimits(d.Scheduler.rdb, d.Scheduler.prefix)}
 	if cfg.CPS > 0 {
 		w.pace.every = time.Duration(float64(time.Second) / cfg.CPS)
 	}
@@ -269,26 +281,6 @@ func (w *Worker) pass(ctx, callCtx context.Context) {
 	}
 }
 
-// campaignSlot takes a per-campaign call slot; false when the campaign
-// is at its concurrency.
-func (w *Worker) campaignSlot(id string, limit int) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if limit > 0 && w.perCamp[id] >= limit {
-		return false
-	}
-	w.perCamp[id]++
-	return true
-}
-
-func (w *Worker) campaignDone(id string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.perCamp[id]--; w.perCamp[id] <= 0 {
-		delete(w.perCamp, id)
-	}
-}
-
 // campaignBusyDelay is how far a job whose campaign is at its concurrency
 // is pushed back.
 const campaignBusyDelay = 5 * time.Second
@@ -298,10 +290,23 @@ const campaignBusyDelay = 5 * time.Second
 // the drain) carries the call.
 func (w *Worker) handle(runCtx, ctx context.Context, j Job) {
 	log := w.log.With("job", j.ID, "kind", string(j.Kind))
+	if j.Kind == KindCallback && w.d.Handoff != nil {
+		w.d.Handoff.handOver(ctx, &j, log) // handoff.go: a consultant calls it back
+		return
+	}
 	var window calendar.Hours
+	var camp *Campaign // its shared limits apply (admit)
 	if j.CampaignID != "" && w.d.Campaigns != nil {
 		c, err := w.d.Campaigns.Get(ctx, j.CampaignID)
 		switch {
+		case err != nil && !errors.Is(err, ErrNotFound):
+			// Without the campaign its window and limits are unknown:
+			// fail closed.
+			log.Error("outbound: campaign", "err", err)
+			if err := w.d.Scheduler.Defer(ctx, j, w.cfg.Now().Add(limitErrorDelay)); err != nil {
+				log.Error("outbound: defer", "err", err)
+			}
+			return
 		case err != nil:
 			log.Error("outbound: campaign", "err", err)
 		case c.Status == CampaignPaused:
@@ -310,24 +315,21 @@ func (w *Worker) handle(runCtx, ctx context.Context, j Job) {
 			}
 			return
 		default:
-			window = c.hours
-			if !w.campaignSlot(c.ID, c.Concurrency) {
-				if err := w.d.Scheduler.Defer(ctx, j, w.cfg.Now().Add(campaignBusyDelay)); err != nil {
-					log.Error("outbound: defer", "err", err)
-				}
-				return
-			}
-			defer w.campaignDone(c.ID)
+			window, camp = c.hours, &c
 		}
 	}
-	if err := w.pace.wait(runCtx); err != nil || runCtx.Err() != nil {
-		return // draining: Release hands the job back
+	// The shared and local call limits (limits.go): a job held back is
+	// deferred; on drain Release hands it back.
+	held, ok := w.admit(runCtx, ctx, j, camp, log)
+	if !ok {
+		return
 	}
+	defer held.release(ctx) // every path, a panicking runner too
 	if err := w.d.Scheduler.Start(ctx, &j); err != nil {
 		log.Warn("outbound: not starting a job", "err", err)
 		return
 	}
-	stopRenew := w.renewWhile(ctx, j, log)
+	stopRenew := w.renewWhile(ctx, j, log, held)
 	defer stopRenew()
 
 	phone := j.Phone
@@ -425,17 +427,13 @@ func dialDetail(err error) string {
 // permanent one (do-not-call) or bad data ends it.
 func (w *Worker) refused(ctx context.Context, j *Job, e Entry, err error, log *slog.Logger) {
 	e.Event, e.Outcome = EventRefused, string(OutcomeRefused)
-	var re *RefusedError
-	if errors.As(err, &re) {
-		e.Rule, e.Detail = re.Rule, re.Detail
-	} else {
-		e.Rule, e.Detail = "invalid", "no valid phone or case number"
-	}
+	var retryAt time.Time
+	e.Rule, e.Detail, retryAt = refusalPlan(err) // retry.go, shared with the consultants' hand-off
 	w.cfg.Observer.ObserveRefusal(metricKind(*j), e.Rule)
 	w.append(ctx, e, log)
 	j.Outcome = OutcomeRefused
-	if re != nil && !re.RetryAt.IsZero() {
-		if err := w.d.Scheduler.Retry(ctx, j, re.RetryAt); err != nil {
+	if !retryAt.IsZero() {
+		if err := w.d.Scheduler.Retry(ctx, j, retryAt); err != nil {
 			log.Error("outbound: retry", "err", err)
 		}
 		return
@@ -446,24 +444,18 @@ func (w *Worker) refused(ctx context.Context, j *Job, e Entry, err error, log *s
 	w.record(ctx, *j, OutcomeRefused, true, log)
 }
 
-// conclude finishes the job or plans a retry inside the gate's rules.
+// conclude finishes the job or plans a retry inside the gate's rules
+// (retryPolicy, shared with the consultants' hand-off).
 func (w *Worker) conclude(ctx context.Context, j *Job, o Outcome, window calendar.Hours, log *slog.Logger) {
 	j.Outcome = o
-	if o == OutcomeRightParty {
-		if err := w.d.Scheduler.Finish(ctx, j, StatusDone); err != nil {
+	status, at := w.policy().next(w.cfg.Now(), j.Attempts, o, window)
+	if status != StatusRetry {
+		if err := w.d.Scheduler.Finish(ctx, j, status); err != nil {
 			log.Error("outbound: finish", "err", err)
 		}
 		w.record(ctx, *j, o, true, log)
 		return
 	}
-	if j.Attempts >= w.cfg.MaxAttempts {
-		if err := w.d.Scheduler.Finish(ctx, j, StatusFailed); err != nil {
-			log.Error("outbound: finish", "err", err)
-		}
-		w.record(ctx, *j, o, true, log)
-		return
-	}
-	at := w.RetryAt(w.cfg.Now(), j.Attempts, window)
 	if err := w.d.Scheduler.Retry(ctx, j, at); err != nil {
 		log.Error("outbound: retry", "err", err)
 	}
@@ -473,12 +465,11 @@ func (w *Worker) conclude(ctx context.Context, j *Job, o Outcome, window calenda
 // RetryAt is when to try again after the given number of attempts:
 // max(now + backoff, the next instant the gate allows).
 func (w *Worker) RetryAt(now time.Time, attempts int, window calendar.Hours) time.Time {
-	b := w.cfg.Backoff[min(max(attempts-1, 0), len(w.cfg.Backoff)-1)]
-	at := now.Add(b)
-	if n := w.d.Gate.NextAllowed(at, window); !n.IsZero() {
-		at = n
-	}
-	return at
+	return w.policy().retryAt(now, attempts, window)
+}
+
+func (w *Worker) policy() retryPolicy {
+	return retryPolicy{maxAttempts: w.cfg.MaxAttempts, backoff: w.cfg.Backoff, gate: w.d.Gate}
 }
 
 func (w *Worker) record(ctx context.Context, j Job, o Outcome, final bool, log *slog.Logger) {
@@ -496,9 +487,10 @@ func (w *Worker) append(ctx context.Context, e Entry, log *slog.Logger) {
 	}
 }
 
-// renewWhile renews the job's lease every third of the lease (and every
+// renewWhile renews the job's lease, and the leases of the shared call
+// slots it holds (held, optional), every third of the lease (and every
 // poll, so an injected clock that moves fast is followed) until stopped.
-func (w *Worker) renewWhile(ctx context.Context, j Job, log *slog.Logger) (stop func()) {
+func (w *Worker) renewWhile(ctx context.Context, j Job, log *slog.Logger, held ...*slots) (stop func()) {
 	every := min(w.d.Scheduler.Lease()/3, w.cfg.Poll)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -515,6 +507,9 @@ func (w *Worker) renewWhile(ctx context.Context, j Job, log *slog.Logger) (stop 
 				if err := w.d.Scheduler.Renew(ctx, j); err != nil {
 					log.Warn("outbound: lease renewal", "err", err)
 				}
+				for _, h := range held {
+					h.renew(ctx)
+				}
 			}
 		}
 	}()
@@ -529,28 +524,9 @@ type pacer struct {
 	next  time.Time
 }
 
+// wait takes the instance's next start and waits for it (the dialer
+// reserves through slot, with the shared rates).
 func (p *pacer) wait(ctx context.Context) error {
-	if p.every <= 0 {
-		return nil
-	}
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.every)
-	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	d, _, _ := p.slot(func(minWait time.Duration) (time.Duration, bool, error) { return minWait, true, nil })
+	return sleepCtx(ctx, d)
 }

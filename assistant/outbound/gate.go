@@ -19,6 +19,9 @@
 //	<prefix>outbound:campaign:<id>           campaign hash (settings, status, counters)
 //	<prefix>outbound:campaigns               zset campaign id → creation unix ms
 //	<prefix>outbound:parked:<campaign>       zset of a paused campaign's jobs
+//	<prefix>outbound:handoff                 zset callback id → unix seconds it was handed to the consultants
+//	<prefix>outbound:handoff:taker           hash callback id → the consultant who took it
+//	<prefix>outbound:handoff:held            zset callback id → that consultant's hold expiry (unix ms)
 //
 // Scripts touch several of these keys at once: atomic on one server; on
 // Redis Cluster give the deployment a hash-tagged prefix ("{hotline}:").
@@ -211,7 +214,8 @@ func (g *Gate) windowCheck(a Attempt) error {
 // KEYS: 1 dnc set, 2 case attempts, 3 phone attempts, 4 case live, 5 phone live
 // (without a case number KEYS[2]/KEYS[4] repeat the phone keys).
 // ARGV: 1 phone, 2 now ms, 3 cap window ms, 4 cap, 5 attempt id, 6 live ttl ms, 7 "1" dry.
-// Returns {"ok"}, {"dnc"}, {"live"} or {"cap", oldest counted ms}.
+// Returns {"ok"}, {"dnc"}, {"live"} or {"cap", oldest counted ms}. An
+// attempt id counted already passes the cap and sets the live marks again.
 var gateScript = redis.NewScript(`
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {'dnc'} end
 for _, k in ipairs({KEYS[4], KEYS[5]}) do
@@ -219,22 +223,31 @@ for _, k in ipairs({KEYS[4], KEYS[5]}) do
   if cur and cur ~= ARGV[5] then return {'live'} end
 end
 local now, win, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local oldest = nil
+local counted = false
 for _, k in ipairs({KEYS[2], KEYS[3]}) do
   redis.call('ZREMRANGEBYSCORE', k, '-inf', now - win)
-  if redis.call('ZSCORE', k, ARGV[5]) then return {'ok'} end
-  if redis.call('ZCARD', k) >= cap then
-    local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
-    local o = tonumber(first[2])
-    if oldest == nil or o > oldest then oldest = o end
+  if redis.call('ZSCORE', k, ARGV[5]) then counted = true end
+end
+if not counted then
+  local oldest = nil
+  for _, k in ipairs({KEYS[2], KEYS[3]}) do
+    if redis.call('ZCARD', k) >= cap then
+      local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+      local o = tonumber(first[2])
+      if oldest == nil or o > oldest then oldest = o end
+    end
+  end
+  if oldest ~= nil then return {'cap', tostring(oldest)} end
+end
+if ARGV[7] == '1' then return {'ok'} end
+if not counted then
+  for _, k in ipairs({KEYS[2], KEYS[3]}) do
+    redis.call('ZADD', k, now, ARGV[5])
+    redis.call('PEXPIRE', k, win)
   end
 end
-if oldest ~= nil then return {'cap', tostring(oldest)} end
-if ARGV[7] == '1' then return {'ok'} end
-for _, k in ipairs({KEYS[2], KEYS[3]}) do
-  redis.call('ZADD', k, now, ARGV[5])
-  redis.call('PEXPIRE', k, win)
-end
+-- An attempt acquired again (a consultant takes a callback they gave
+-- back) is live again, though counted once.
 for _, k in ipairs({KEYS[4], KEYS[5]}) do
   redis.call('SET', k, ARGV[5], 'PX', ARGV[6])
 end

@@ -40,9 +40,10 @@ export function log(...parts) { console.log(parts.join(' ')); }
 // result prints the one RESULT line the Go test parses.
 export function result(obj) { console.log('RESULT ' + JSON.stringify(obj)); }
 
-// screenshot saves page as ARTIFACTS/<name>.png.
+// screenshot saves page as ARTIFACTS/<SHOT_PREFIX><name>.png (a test that
+// reuses another's script names its shots apart with SHOT_PREFIX).
 export async function screenshot(page, name) {
-  const path = join(env('ARTIFACTS'), `${name}.png`);
+  const path = join(env('ARTIFACTS'), `${process.env.SHOT_PREFIX || ''}${name}.png`);
   await page.screenshot({ path, fullPage: true });
   log('screenshot', path);
   return path;
