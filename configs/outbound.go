@@ -30,7 +30,25 @@ type OutboundConfig struct {
 	// repeats); a retry also waits for the calling window.
 	RetryBackoff []string      `yaml:"retry_backoff"`
 	Poll         time.Duration `yaml:"poll"` // how often each instance looks for due work
+	// CallbacksTo says who calls due callbacks back: CallbacksToAssistant
+	// (the dialer) or CallbacksToConsultants (queued in the console; no
+	// trunk needed, so also with Enabled off).
+	CallbacksTo string `yaml:"callbacks_to"`
+	// ConsultantHold is how long a callback a consultant took stays
+	// theirs without a reported outcome; then it returns to the list.
+	ConsultantHold time.Duration `yaml:"consultant_hold"`
+	// TrunkMaxConcurrent and TrunkCPS bound all instances on this Redis
+	// together, the SIP trunk's limits (0: no shared limit); MaxConcurrent
+	// and CPS still bound each instance.
+	TrunkMaxConcurrent int `yaml:"trunk_max_concurrent"` // calls at once, cluster-wide
+	TrunkCPS           int `yaml:"trunk_cps"`            // new calls per second, cluster-wide
 }
+
+// Who calls due callbacks back (outbound.callbacks_to).
+const (
+	CallbacksToAssistant   = "assistant"
+	CallbacksToConsultants = "consultants"
+)
 
 // Backoff returns RetryBackoff parsed (check has validated it).
 func (c OutboundConfig) Backoff() []time.Duration {
@@ -65,6 +83,12 @@ func (c OutboundConfig) check(bad func(key, format string, args ...any)) {
 	if c.CPS < 1 || c.CPS > 1000 {
 		bad("outbound.cps", "must be 1..1000, got %d", c.CPS)
 	}
+	if c.TrunkMaxConcurrent < 0 || c.TrunkMaxConcurrent > 10000 {
+		bad("outbound.trunk_max_concurrent", "must be 0..10000 (0: no shared limit), got %d", c.TrunkMaxConcurrent)
+	}
+	if c.TrunkCPS < 0 || c.TrunkCPS > 1000 {
+		bad("outbound.trunk_cps", "must be 0..1000 (0: no shared limit), got %d", c.TrunkCPS)
+	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 20 {
 		bad("outbound.max_attempts", "must be 1..20, got %d", c.MaxAttempts)
 	}
@@ -78,6 +102,12 @@ func (c OutboundConfig) check(bad func(key, format string, args ...any)) {
 	}
 	if c.Lease > 0 && c.Poll > 0 && c.Lease < 3*c.Poll {
 		bad("outbound.lease", "must be at least 3 × outbound.poll (leases are renewed while calls run), got %s", c.Lease)
+	}
+	if c.CallbacksTo != CallbacksToAssistant && c.CallbacksTo != CallbacksToConsultants {
+		bad("outbound.callbacks_to", "must be %s or %s, got %q", CallbacksToAssistant, CallbacksToConsultants, c.CallbacksTo)
+	}
+	if c.ConsultantHold <= 0 {
+		bad("outbound.consultant_hold", "must be a positive duration, got %s", c.ConsultantHold)
 	}
 	if len(c.RetryBackoff) == 0 {
 		bad("outbound.retry_backoff", "must list at least one duration, e.g. [15m, 1h, 4h]")

@@ -5,8 +5,9 @@
 // ringing offer with its screen-pop, answering in the browser (the
 // consultant's WebRTC leg is bridged to the waiting caller, on whichever
 // instance the caller waits: the answer is relayed there), sending the
-// caller back to the assistant, hanging up, notes, and a supervisor's
-// live board. Pages and scripts are embedded (web/).
+// caller back to the assistant, hanging up, notes, a supervisor's live
+// board, and the callbacks handed to the consultants (take, report,
+// release; callbacks.go). Pages and scripts are embedded (web/).
 package console
 
 import (
@@ -78,6 +79,10 @@ type Options struct {
 	// fresh: webrtcgw.Gateway.BrowserICEServers) for the consultant's
 	// RTCPeerConnection; nil: [] (host candidates only).
 	ICEServers func() any
+	// Callbacks, when set, are the due callbacks the consultants call
+	// back themselves (outbound.callbacks_to: consultants): the page
+	// shows its "Oddzwonienia" panel.
+	Callbacks CallbackDesk
 }
 
 // Console serves the consultants' web console.
@@ -156,6 +161,7 @@ func (c *Console) Mount(e *echo.Echo) {
 	g.POST("/api/calls/:id/back", c.back, api, requireCSRF)
 	g.POST("/api/calls/:id/hangup", c.hangup, api, requireCSRF)
 	g.POST("/api/calls/:id/note", c.note, api, requireCSRF)
+	c.mountCallbacks(g, api) // callbacks.go
 }
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
@@ -231,6 +237,8 @@ type pageData struct {
 	// ICEServers is RTCConfiguration.iceServers as JSON, for the page's
 	// RTCPeerConnection (a meta tag; the CSP allows no inline script).
 	ICEServers string
+	// Callbacks shows the consultants' callbacks panel.
+	Callbacks bool
 }
 
 // iceServersJSON renders the page's RTCConfiguration.iceServers.
@@ -253,7 +261,7 @@ func (c *Console) consolePage(e echo.Context) error {
 	}
 	return c.render(e, http.StatusOK, "console.html", pageData{
 		CSRF: s.csrf, User: s.user.Name, DisplayName: s.user.DisplayName, Supervisor: s.user.Role == RoleSupervisor,
-		ICEServers: ice,
+		ICEServers: ice, Callbacks: c.opt.Callbacks != nil,
 	})
 }
 
@@ -265,6 +273,9 @@ type meView struct {
 	Presence    consultants.Presence `json:"presence"`
 	Call        *consultants.Call    `json:"call,omitempty"`  // ringing or connected
 	Board       *consultants.Board   `json:"board,omitempty"` // supervisors
+	// Callbacks: due callbacks are handed to the consultants
+	// (/console/api/callbacks).
+	Callbacks bool `json:"callbacks"`
 }
 
 func (c *Console) me(e echo.Context) error {
@@ -274,7 +285,8 @@ func (c *Console) me(e echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "queue unavailable").SetInternal(err)
 	}
-	v := meView{User: s.user.Name, DisplayName: s.user.DisplayName, Role: s.user.Role, Presence: p}
+	v := meView{User: s.user.Name, DisplayName: s.user.DisplayName, Role: s.user.Role, Presence: p,
+		Callbacks: c.opt.Callbacks != nil}
 	if p.Call != "" {
 		if rec, err := c.q.Record(ctx, p.Call); err == nil && rec.Consultant == s.user.Name {
 			v.Call = &rec

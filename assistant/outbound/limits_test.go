@@ -225,7 +225,7 @@ func TestSemaphoreLeases(t *testing.T) {
 		ctx := t.Context()
 		a, b := NewLimits(s.c[0], s.prefix), NewLimits(s.c[1], s.prefix)
 		sem, _ := a.CampaignSlots("c1", 1)
-		const lease = 200 * time.Millisecond
+		const lease = 400 * time.Millisecond
 		acquire := func(l *Limits, holder string) bool {
 			t.Helper()
 			ok, err := l.Acquire(ctx, sem, holder, lease)
@@ -246,8 +246,8 @@ func TestSemaphoreLeases(t *testing.T) {
 			t.Fatal("a lapsed lease was not reclaimed")
 		}
 		// b renews within its lease, past the time it would have lapsed.
-		for range 4 {
-			s.advance(lease / 2)
+		for range 6 {
+			s.advance(lease / 4)
 			if ok, err := b.Renew(ctx, sem, "b/1", lease); err != nil || !ok {
 				t.Fatalf("renew: %v %v", ok, err)
 			}
@@ -278,10 +278,11 @@ func TestWorkersShareTrunkConcurrency(t *testing.T) {
 		dialer := newFakeDialer()
 		lim := NewLimits(s.c[0], s.prefix)
 		trunk, _ := lim.TrunkSlots(2)
-		var in, peak atomic.Int64
+		var in, peak, started atomic.Int64
 		var overLimit atomic.Value
 		finish := make(chan struct{})
 		runner := runnerFunc(func(ctx context.Context, _ telephony.Leg, _ Job) (Outcome, error) {
+			started.Add(1)
 			n := in.Add(1)
 			defer in.Add(-1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
@@ -332,14 +333,18 @@ func TestWorkersShareTrunkConcurrency(t *testing.T) {
 		for done := 0; done < 10; done++ {
 			want := int64(min(2, 10-done))
 			deadline := time.Now().Add(15 * time.Second)
-			for in.Load() < want {
+			for started.Load()-int64(done) < want { // calls up (in lags behind an end)
 				if time.Now().After(deadline) {
-					t.Fatalf("%d calls up after %d ended, want %d", in.Load(), done, want)
+					t.Fatalf("%d calls up after %d ended, want %d", started.Load()-int64(done), done, want)
 				}
 				clk.Add(trunkBusyDelay)
 				time.Sleep(20 * time.Millisecond) // the workers poll every 2ms
 			}
-			finish <- struct{}{}
+			select {
+			case finish <- struct{}{}:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no call took the end after %d ended (%d dials)", done, dialer.total())
+			}
 		}
 		eventually(t, 10*time.Second, "all jobs done", func() bool {
 			for _, id := range ids {

@@ -123,10 +123,14 @@ func (a *app) startConsole(ctx context.Context, srv *httpapi.Server, gw *webrtcg
 	} else {
 		a.log.Warn("console: no WebRTC gateway, consultants cannot answer in the browser")
 	}
+	desk, err := a.callbackDesk() // handoff.go: nil unless outbound.callbacks_to is consultants
+	if err != nil {
+		return nil, err
+	}
 	con, err := console.New(a.rdb, a.cfg.Redis.Prefix, a.queue, legs, console.Options{
 		Users: users, SessionTTL: c.SessionTTL, CookieSecure: c.CookieSecure,
 		LoginLimit: c.LoginLimit, LoginWindow: c.LoginWindow, Logger: a.log,
-		ICEServers: ice,
+		ICEServers: ice, Callbacks: desk,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -38,6 +38,9 @@ func (b bookPhones) Phone(ctx context.Context, caseNumber string) (string, error
 func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound.Dialer, ready <-chan struct{}, h *voice.Handler) (stop func(), err error) {
 	c := a.cfg.Outbound
 	if !c.Enabled {
+		if a.consultantCallbacks() {
+			return a.startHandoffOnly(ctx) // handoff.go: consultants call callbacks back, no trunk needed
+		}
 		a.log.Info("outbound calls off (outbound.enabled): callbacks are stored but not dialled")
 		// /metrics still shows the callbacks coming due (a scheduler that
 		// only counts: it claims nothing).
@@ -59,14 +62,19 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 	})
 	a.metrics.assistant.WatchDue(sched)
 	ledger := outbound.NewLedger(a.rdb, prefix)
+	handoff, err := a.newHandoff(sched, gate, ledger) // handoff.go: nil unless outbound.callbacks_to is consultants
+	if err != nil {
+		return nil, err
+	}
 	camps := outbound.NewCampaigns(a.rdb, prefix, sched, loc, a.clock)
 	w, err := outbound.NewWorker(outbound.WorkerConfig{
 		MaxConcurrent: c.MaxConcurrent, CPS: float64(c.CPS), RingTimeout: c.RingTimeout, Target: c.Target,
+		TrunkMaxConcurrent: c.TrunkMaxConcurrent, TrunkCPS: float64(c.TrunkCPS),
 		MaxAttempts: c.MaxAttempts, Backoff: c.Backoff(), Poll: c.Poll, Now: a.clock, Logger: a.log,
 		Observer: a.metrics.assistant,
 	}, outbound.WorkerDeps{
 		Scheduler: sched, Gate: gate, Ledger: ledger, Campaigns: camps,
-		Dialer: d, Runner: h, Phones: bookPhones{a},
+		Dialer: d, Runner: h, Phones: bookPhones{a}, Handoff: handoff,
 	})
 	if err != nil {
 		return nil, usageError{fmt.Errorf("outbound: %w", err)}
@@ -86,7 +94,7 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 			return
 		}
 		a.log.Info("outbound dialer started", "window", window.String(), "max_concurrent", c.MaxConcurrent,
-			"cps", c.CPS, "owner", sched.Owner())
+			"cps", c.CPS, "trunk_max_concurrent", c.TrunkMaxConcurrent, "trunk_cps", c.TrunkCPS, "owner", sched.Owner())
 		if err := w.Run(ctx); err != nil {
 			a.log.Error("outbound dialer", "err", err)
 		}
