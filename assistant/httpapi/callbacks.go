@@ -40,7 +40,7 @@ const maxCallbackBody = "16K"
 // callbackStatuses are the values ?status= accepts.
 var callbackStatuses = []string{
 	callbacks.StatusScheduled, callbacks.StatusClaimed, callbacks.StatusDialling, callbacks.StatusRetry,
-	callbacks.StatusDone, callbacks.StatusFailed,
+	callbacks.StatusDone, callbacks.StatusFailed, callbacks.StatusConsultant,
 }
 
 // fieldErrorBody is the 400/409 answer: the usual "error" and the

@@ -43,6 +43,19 @@ func (a *API) Mount(e *echo.Echo, mw ...echo.MiddlewareFunc) {
 	g.GET("/campaigns/:id", a.getCampaign)
 	g.POST("/campaigns/:id/pause", a.pauseCampaign)
 	g.POST("/campaigns/:id/resume", a.resumeCampaign)
+	a.mountRecords(g)
+}
+
+// MountRecords adds only the compliance records (the contact ledger
+// export and do-not-call marks; they need Gate and Ledger) under /api/v1:
+// what an operator needs while the dialer is off and consultants call the
+// callbacks back.
+func (a *API) MountRecords(e *echo.Echo, mw ...echo.MiddlewareFunc) {
+	mw = append(mw, middleware.BodyLimit(MaxBody))
+	a.mountRecords(e.Group("/api/v1", mw...))
+}
+
+func (a *API) mountRecords(g *echo.Group) {
 	g.GET("/ledger.csv", a.ledgerCSV)
 	g.POST("/dnc/:phone", a.addDNC)
 	g.DELETE("/dnc/:phone", a.removeDNC)

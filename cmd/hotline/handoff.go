@@ -9,6 +9,7 @@ import (
 
 	"hotline/assistant/calendar"
 	"hotline/assistant/console"
+	"hotline/assistant/httpapi"
 	"hotline/assistant/outbound"
 	"hotline/configs"
 )
@@ -73,8 +74,10 @@ func (a *app) callbackDesk() (console.CallbackDesk, error) {
 
 // startHandoffOnly runs, with outbound.enabled off, the loop that hands
 // due callbacks to the consultants (no trunk is needed for that);
-// campaign and one-off attempts wait for a dialer. stop ends it.
-func (a *app) startHandoffOnly(ctx context.Context) (stop func(), err error) {
+// campaign and one-off attempts wait for a dialer. The contact ledger
+// export and do-not-call marks are mounted on srv (the consultants'
+// attempts are in the ledger). stop ends it.
+func (a *app) startHandoffOnly(ctx context.Context, srv *httpapi.Server) (stop func(), err error) {
 	c := a.cfg.Outbound
 	gate, err := a.handoffGate()
 	if err != nil {
@@ -86,10 +89,13 @@ func (a *app) startHandoffOnly(ctx context.Context) (stop func(), err error) {
 		Owner: host + "-" + strconv.Itoa(os.Getpid()), Lease: c.Lease, Now: a.clock, Logger: a.log,
 	})
 	a.metrics.assistant.WatchDue(sched)
-	h, err := a.newHandoff(sched, gate, outbound.NewLedger(a.rdb, prefix))
+	ledger := outbound.NewLedger(a.rdb, prefix)
+	h, err := a.newHandoff(sched, gate, ledger)
 	if err != nil {
 		return nil, err
 	}
+	api := &outbound.API{Gate: gate, Ledger: ledger, Now: a.clock, Location: a.cfg.Location()}
+	api.MountRecords(srv.Echo(), httpapi.BearerAuth(a.cfg.API.Tokens))
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -39,7 +39,7 @@ func (a *app) startOutbound(ctx context.Context, srv *httpapi.Server, d outbound
 	c := a.cfg.Outbound
 	if !c.Enabled {
 		if a.consultantCallbacks() {
-			return a.startHandoffOnly(ctx) // handoff.go: consultants call callbacks back, no trunk needed
+			return a.startHandoffOnly(ctx, srv) // handoff.go: consultants call callbacks back, no trunk needed
 		}
 		a.log.Info("outbound calls off (outbound.enabled): callbacks are stored but not dialled")
 		// /metrics still shows the callbacks coming due (a scheduler that
