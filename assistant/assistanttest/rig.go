@@ -77,7 +77,7 @@ func New(tb testing.TB, rdb redis.UniversalClient, prefix string, opt Options) *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cbs, err := callbacks.New(rdb, prefix, callbacks.Config{Hours: cbHours, Location: calendar.Warsaw()})
+	cbs, err := callbacks.New(rdb, prefix, callbacks.Config{Hours: cbHours, Location: calendar.Warsaw(), Now: opt.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
