@@ -85,9 +85,10 @@ type seed struct {
 // services and the engine.
 func newApp(ctx context.Context, cfg *configs.Config, log *slog.Logger, sd seed) (a *app, err error) {
 	a = &app{cfg: cfg, log: log, metrics: newMetrics(), now: time.Now}
+	built := a // the error returns below set a to nil
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	caseOpt := cases.Options{CaseNumber: cases.DigitsPattern(cfg.Dialog.CaseNumberMin, cfg.Dialog.CaseNumberMax)}

@@ -20,6 +20,10 @@ import (
 //	redis+cluster://[:password@]node:6379?addr=node2:6379&addr=node3:6379
 //	                                              Redis Cluster
 //
+// Sentinels and cluster nodes may also be listed comma-separated in the
+// host part (redis+cluster://node:6379,node2:6379,node3:6379), as other
+// clients write them.
+//
 // On Redis Cluster the key prefix must carry a hash tag (e.g. "{hotline}:",
 // enforced by configs) because booking, queue and case scripts touch
 // several keys: every key then lives on one slot, so a cluster gives
@@ -34,6 +38,9 @@ func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 		mode = "sentinel"
 	}
 	u.Scheme = base
+	if mode != "" {
+		splitHosts(u)
+	}
 	switch mode {
 	case "":
 		opt, err := redis.ParseURL(c.URL)
@@ -67,6 +74,24 @@ func newRedisClient(c configs.RedisConfig) (redis.UniversalClient, error) {
 		return redis.NewClusterClient(opt), nil
 	}
 	return nil, fmt.Errorf("unknown scheme %q", u.Scheme+"+"+mode)
+}
+
+// splitHosts turns a comma-separated host list into the first host and
+// addr= parameters. go-redis takes the host part as one address, so
+// "n1:6379,n2:6379" would otherwise fail at the first dial with a DNS
+// error, far from the URL that caused it.
+func splitHosts(u *url.URL) {
+	hosts := strings.Split(u.Host, ",")
+	if len(hosts) < 2 {
+		return
+	}
+	q := u.Query()
+	for _, h := range hosts[1:] {
+		if h != "" {
+			q.Add("addr", h)
+		}
+	}
+	u.Host, u.RawQuery = hosts[0], q.Encode()
 }
 
 // failFast sets one retry per command and one re-dial, unless the URL set
