@@ -5,18 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
-
-	"hotline/assistant/calendar"
 	"hotline/assistant/console"
-	"hotline/assistant/consultants"
 	"hotline/assistant/outbound"
 	"hotline/assistant/redistest"
 )
@@ -93,39 +87,12 @@ func (d *fakeDesk) Release(_ context.Context, id, user string) error {
 func newDeskRig(t *testing.T, desk console.CallbackDesk) *rig {
 	t.Helper()
 	rdb, prefix := redistest.Real(t)
-	hours, err := calendar.ParseHours(time.UTC, "mon-sun 00:00-24:00")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := consultants.New(rdb, prefix, consultants.Options{Hours: hours, Poll: 20 * time.Millisecond, QueueTimeout: time.Minute}, nil)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := console.New(rdb, prefix, q, nil, console.Options{
+	srv, q, e := serveConsole(t, rdb, prefix, nil, console.Options{
 		Users: []console.User{
-			{Name: "ala", PasswordHash: string(hash), Role: console.RoleConsultant},
-			{Name: "ola", PasswordHash: string(hash), Role: console.RoleConsultant},
+			{Name: "ala", Role: console.RoleConsultant},
+			{Name: "ola", Role: console.RoleConsultant},
 		},
 		Callbacks: desk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	c.Mount(e)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { _ = q.Run(ctx); done <- struct{}{} }()
-	go func() { _ = c.Run(ctx); done <- struct{}{} }()
-	<-q.Ready()
-	srv := httptest.NewServer(e)
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		cancel()
-		<-done
-		<-done
 	})
 	return &rig{srv: srv, q: q, e: e}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
 
@@ -56,6 +57,23 @@ type rig struct {
 func newRig(t *testing.T, ice ...string) *rig {
 	t.Helper()
 	rdb, prefix := redistest.Real(t)
+	acc := &acceptor{legs: make(chan *telephonytest.Leg, 4)}
+	srv, q, e := serveConsole(t, rdb, prefix, acc, console.Options{
+		Users: []console.User{
+			{Name: "ala", DisplayName: "Ala", Role: console.RoleConsultant},
+			{Name: "ola", DisplayName: "Ola", Role: console.RoleConsultant},
+			{Name: "szef", DisplayName: "Szef", Role: console.RoleSupervisor},
+		},
+		LoginLimit: 3, LoginWindow: time.Minute, ICEServers: iceServers(ice),
+	})
+	return &rig{srv: srv, q: q, e: e, acc: acc}
+}
+
+// serveConsole runs a console and its consultants service (always within
+// hours) on rdb under prefix until the test ends; opt.Users log in with
+// password.
+func serveConsole(t *testing.T, rdb redis.UniversalClient, prefix string, legs console.LegAcceptor, opt console.Options) (*httptest.Server, *consultants.Service, *echo.Echo) {
+	t.Helper()
 	hours, err := calendar.ParseHours(time.UTC, "mon-sun 00:00-24:00")
 	if err != nil {
 		t.Fatal(err)
@@ -65,15 +83,10 @@ func newRig(t *testing.T, ice ...string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := &acceptor{legs: make(chan *telephonytest.Leg, 4)}
-	c, err := console.New(rdb, prefix, q, acc, console.Options{
-		Users: []console.User{
-			{Name: "ala", DisplayName: "Ala", PasswordHash: string(hash), Role: console.RoleConsultant},
-			{Name: "ola", DisplayName: "Ola", PasswordHash: string(hash), Role: console.RoleConsultant},
-			{Name: "szef", DisplayName: "Szef", PasswordHash: string(hash), Role: console.RoleSupervisor},
-		},
-		LoginLimit: 3, LoginWindow: time.Minute, ICEServers: iceServers(ice),
-	})
+	for i := range opt.Users {
+		opt.Users[i].PasswordHash = string(hash)
+	}
+	c, err := console.New(rdb, prefix, q, legs, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +105,7 @@ func newRig(t *testing.T, ice ...string) *rig {
 		<-done
 		<-done
 	})
-	return &rig{srv: srv, q: q, e: e, acc: acc}
+	return srv, q, e
 }
 
 // browser is a logged-in (or not) HTTP client with a cookie jar.

@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/crypto/bcrypt"
 
 	"hotline/assistant"
-	"hotline/assistant/calendar"
 	"hotline/assistant/console"
 	"hotline/assistant/consultants"
 	"hotline/assistant/redistest"
@@ -50,36 +47,9 @@ type relayPeer struct {
 
 func newRelayPeer(t *testing.T, rdb redis.UniversalClient, prefix string) *relayPeer {
 	t.Helper()
-	hours, err := calendar.ParseHours(time.UTC, "mon-sun 00:00-24:00")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := consultants.New(rdb, prefix, consultants.Options{Hours: hours, Poll: 20 * time.Millisecond, QueueTimeout: time.Minute}, nil)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	acc := &relayAcceptor{got: make(chan relayAccepted, 4)}
-	c, err := console.New(rdb, prefix, q, acc, console.Options{
-		Users: []console.User{{Name: "ala", DisplayName: "Ala", PasswordHash: string(hash), Role: console.RoleConsultant}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	c.Mount(e)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	go func() { _ = q.Run(ctx); done <- struct{}{} }()
-	go func() { _ = c.Run(ctx); done <- struct{}{} }()
-	<-q.Ready()
-	srv := httptest.NewServer(e)
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		cancel()
-		<-done
-		<-done
+	srv, q, _ := serveConsole(t, rdb, prefix, acc, console.Options{
+		Users: []console.User{{Name: "ala", DisplayName: "Ala", Role: console.RoleConsultant}},
 	})
 	return &relayPeer{srv: srv, q: q, acc: acc}
 }

@@ -4,7 +4,7 @@
 // with the fake microphone, prints CONNECTED, lets audio flow, presses
 // "Do asystenta (oddzwonienie)", waits for the call to leave the console,
 // prints BACK, and writes a note about the call.
-import { launch, env, log, result, screenshot, main } from './lib.mjs';
+import { launch, env, log, result, screenshot, main, consoleLogin } from './lib.mjs';
 
 const base = env('URL');
 
@@ -12,13 +12,7 @@ main(async () => {
   const ctx = await launch();
   try {
     const page = await ctx.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
-    page.on('pageerror', (e) => log('page exception:', e.message));
-    await page.goto(base + '/console/login');
-    await page.fill('#user', env('CONSULTANT'));
-    await page.fill('#password', env('CONSULTANT_PASSWORD'));
-    await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
-    await page.waitForSelector('#conn.ok', { timeout: 15000 });
+    await consoleLogin(page, base, env('CONSULTANT'), env('CONSULTANT_PASSWORD'));
     await page.click('#pres-available');
     await page.waitForSelector('#pres-available[aria-pressed="true"]');
     log('READY');

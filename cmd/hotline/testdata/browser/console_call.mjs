@@ -3,18 +3,10 @@
 // asks for a consultant), wait for the ringing screen-pop, answer with the
 // fake microphone, print CONNECTED, let audio flow, read the inbound RTP
 // stats, write a note, hang up. A supervisor watches the board meanwhile.
-import { launch, env, log, result, screenshot, main } from './lib.mjs';
+import { launch, env, log, result, screenshot, main, consoleLogin } from './lib.mjs';
 
 const base = env('URL');
-
-async function login(page, user, password, shot) {
-  await page.goto(base + '/console/login');
-  if (shot) await screenshot(page, shot);
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
-  await page.waitForSelector('#conn.ok', { timeout: 15000 });
-}
+const login = (page, user, password, shot) => consoleLogin(page, base, user, password, shot);
 
 main(async () => {
   const ctx = await launch();
@@ -25,7 +17,6 @@ main(async () => {
     await login(boss, env('SUPERVISOR'), env('SUPERVISOR_PASSWORD'));
 
     const page = await ctx.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
     await login(page, env('CONSULTANT'), env('CONSULTANT_PASSWORD'), 'console-login');
     await screenshot(page, 'console-idle');
     await page.click('#pres-available');

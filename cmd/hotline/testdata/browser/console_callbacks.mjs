@@ -2,7 +2,7 @@
 // consultant logs in, waits for the due callback in "Oddzwonienia" (phone
 // masked), clicks "Biorę", reads the full number and the case, reports
 // "Nie odebrano" and sees the panel empty again.
-import { launch, env, log, result, screenshot, main } from './lib.mjs';
+import { launch, env, log, result, screenshot, main, consoleLogin } from './lib.mjs';
 
 const base = env('URL');
 const id = env('CALLBACK');
@@ -11,12 +11,7 @@ main(async () => {
   const ctx = await launch();
   try {
     const page = await ctx.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
-    page.on('pageerror', (e) => log('page exception:', e.message));
-    await page.goto(base + '/console/login');
-    await page.fill('#user', env('CONSULTANT'));
-    await page.fill('#password', env('CONSULTANT_PASSWORD'));
-    await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
+    await consoleLogin(page, base, env('CONSULTANT'), env('CONSULTANT_PASSWORD'));
     const row = `#cb-list tr[data-id="${id}"]`;
     await page.waitForSelector(row, { timeout: 20000 }); // the first load or a refresh
     const masked = (await page.textContent(`${row} td:nth-child(4)`)).trim();

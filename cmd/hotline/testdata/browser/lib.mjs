@@ -49,6 +49,20 @@ export async function screenshot(page, name) {
   return path;
 }
 
+// consoleLogin logs page into the consultants' console at base as user
+// and waits for its live socket; shot names a screenshot of the login
+// form. Page errors go to the log.
+export async function consoleLogin(page, base, user, password, shot) {
+  page.on('console', (m) => { if (m.type() === 'error') log('page error:', m.text()); });
+  page.on('pageerror', (e) => log('page exception:', e.message));
+  await page.goto(base + '/console/login');
+  if (shot) await screenshot(page, shot);
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(base + '/console'), page.click('button[type=submit]')]);
+  await page.waitForSelector('#conn.ok', { timeout: 15000 });
+}
+
 // main runs fn and exits non-zero with the error on failure.
 export function main(fn) {
   fn().then(() => process.exit(0), (err) => { console.error(err && err.stack || err); process.exit(1); });
