@@ -179,8 +179,17 @@ func TestCallbacksHandedToConsultants(t *testing.T) {
 			if task.ID != cb.ID || task.CaseNumber != "12345678" || task.Phone != "+********567" || task.TakenBy != "" {
 				t.Fatalf("listed %+v", task)
 			}
-			if l := callbackList(t, p.http); len(l) != 1 || l[0].Status != callbacks.StatusConsultant {
-				t.Fatalf("GET /api/v1/callbacks while waiting for a consultant: %+v", l)
+			// The record's status follows the hand-off (a second write after
+			// the move into the list): the API shows it a moment later.
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				l := callbackList(t, p.http)
+				if len(l) == 1 && l[0].Status == callbacks.StatusConsultant {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("GET /api/v1/callbacks while waiting for a consultant: %+v", l)
+				}
+				time.Sleep(20 * time.Millisecond) // polling the record
 			}
 
 			code, b := con.do(http.MethodPost, "/console/api/callbacks/"+cb.ID+"/take", "")
